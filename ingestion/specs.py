@@ -1,0 +1,370 @@
+"""Every raw dataset, declared once: the akshare function, how to call it, and what it returns.
+
+Column names and kinds are exactly those akshare 1.19.5 returns (under pandas 3). Kinds are
+semantic ("str", "date", "float", "int") because pandas 2 and 3 spell string dtypes differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+KINDS = ("str", "date", "float", "int")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One akshare call: a function name and its keyword arguments (all strings)."""
+
+    function: str
+    kwargs: Mapping[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in sorted(self.kwargs.items()))
+        return f"{self.function}({args})"
+
+
+@dataclass(frozen=True)
+class RunWindow:
+    """What a run asks upstream for: history from the start dates up to `as_of`."""
+
+    as_of: date
+    stock_start: date = date(2024, 1, 2)
+    index_start: date = date(2015, 1, 1)
+    benchmarks: tuple[str, ...] = ("000300", "930651")
+
+    def to_params(self) -> dict[str, object]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "stock_start": self.stock_start.isoformat(),
+            "index_start": self.index_start.isoformat(),
+            "benchmarks": list(self.benchmarks),
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> RunWindow:
+        return cls(
+            as_of=date.fromisoformat(str(params["as_of"])),
+            stock_start=date.fromisoformat(str(params["stock_start"])),
+            index_start=date.fromisoformat(str(params["index_start"])),
+            benchmarks=tuple(params["benchmarks"]),  # type: ignore[arg-type]
+        )
+
+
+# Frames a plan may read: dataset name -> frame already fetched in this run.
+Upstream = Mapping[str, pd.DataFrame]
+Planner = Callable[[RunWindow, Upstream], list[Call]]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str  # also the raw table name: raw.<name>
+    function: str  # akshare function, resolved at call time
+    columns: Mapping[str, str]  # akshare column -> kind, in akshare's order
+    plan: Planner  # the calls that make up the dataset for a run
+    host: str  # upstream host, for throttling and circuit breaking
+    grain: tuple[str, ...]  # columns (plus call args) unique per row
+    empty_ok: bool = False  # is "no data" acceptable for a single call?
+    depends_on: tuple[str, ...] = ()  # datasets whose frames the plan reads
+    call_args_in_frame: tuple[str, ...] = ()  # kwargs staging must read from _call_args
+    description: str = ""
+
+
+def _ymd(d: date) -> str:
+    return d.strftime("%Y%m%d")
+
+
+def _single(function: str, **kwargs: str) -> Planner:
+    return lambda window, upstream: [Call(function, kwargs)]
+
+
+def _sw_index_codes(upstream: Upstream) -> list[str]:
+    spot = upstream["sw_index_spot"]
+    return sorted(spot["指数代码"].astype(str).unique())
+
+
+def _plan_sw_index_daily(window: RunWindow, upstream: Upstream) -> list[Call]:
+    return [
+        Call("index_hist_sw", {"symbol": code, "period": "day"})
+        for code in _sw_index_codes(upstream)
+    ]
+
+
+def _plan_sw_spot(window: RunWindow, upstream: Upstream) -> list[Call]:
+    return [Call("index_realtime_sw", {"symbol": level}) for level in ("一级行业", "二级行业")]
+
+
+def _plan_csi(window: RunWindow, upstream: Upstream) -> list[Call]:
+    return [
+        Call(
+            "stock_zh_index_hist_csindex",
+            {"symbol": code, "start_date": _ymd(window.index_start), "end_date": _ymd(window.as_of)},
+        )
+        for code in window.benchmarks
+    ]
+
+
+def _year_chunks(start: date, end: date) -> list[tuple[date, date]]:
+    return [
+        (max(start, date(year, 1, 1)), min(end, date(year, 12, 31)))
+        for year in range(start.year, end.year + 1)
+    ]
+
+
+def _plan_sw_valuation(window: RunWindow, upstream: Upstream) -> list[Call]:
+    # One call per calendar year keeps each call's page count small and lets a
+    # backfill resume year by year.
+    return [
+        Call(
+            "index_analysis_daily_sw",
+            {"symbol": "一级行业", "start_date": _ymd(lo), "end_date": _ymd(hi)},
+        )
+        for lo, hi in _year_chunks(window.index_start, window.as_of)
+    ]
+
+
+def _classified_symbols(upstream: Upstream) -> list[str]:
+    return sorted(upstream["sw_classification"]["symbol"].astype(str).unique())
+
+
+def _plan_stock_daily(window: RunWindow, upstream: Upstream) -> list[Call]:
+    return [
+        Call(
+            "stock_zh_a_hist",
+            {
+                "symbol": symbol,
+                "period": "daily",
+                "start_date": _ymd(window.stock_start),
+                "end_date": _ymd(window.as_of),
+                "adjust": "qfq",
+            },
+        )
+        for symbol in _classified_symbols(upstream)
+    ]
+
+
+def _plan_stock_valuation(window: RunWindow, upstream: Upstream) -> list[Call]:
+    return [
+        Call("stock_value_em", {"symbol": symbol}) for symbol in _classified_symbols(upstream)
+    ]
+
+
+SPECS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in [
+        DatasetSpec(
+            name="trade_calendar",
+            function="tool_trade_date_hist_sina",
+            columns={"trade_date": "date"},
+            plan=_single("tool_trade_date_hist_sina"),
+            host="finance.sina.com.cn",
+            grain=("trade_date",),
+            description="SSE trading days (holidays excluded).",
+        ),
+        DatasetSpec(
+            name="sw_index_spot",
+            function="index_realtime_sw",
+            columns={
+                "指数代码": "str",
+                "指数名称": "str",
+                "昨收盘": "float",
+                "今开盘": "float",
+                "最新价": "float",
+                "成交额": "float",
+                "成交量": "float",
+                "最高价": "float",
+                "最低价": "float",
+            },
+            plan=_plan_sw_spot,
+            host="www.swsresearch.com",
+            grain=("指数代码",),
+            call_args_in_frame=("symbol",),
+            description="The SW index universe per level (一级行业 = L1, 二级行业 = L2).",
+        ),
+        DatasetSpec(
+            name="sw_index_daily",
+            function="index_hist_sw",
+            columns={
+                "代码": "str",
+                "日期": "date",
+                "收盘": "float",
+                "开盘": "float",
+                "最高": "float",
+                "最低": "float",
+                "成交量": "float",
+                "成交额": "float",
+            },
+            plan=_plan_sw_index_daily,
+            host="www.swsresearch.com",
+            grain=("代码", "日期"),
+            depends_on=("sw_index_spot",),
+            description="Daily OHLC history of each SW index (full history per call).",
+        ),
+        DatasetSpec(
+            name="csi_index_daily",
+            function="stock_zh_index_hist_csindex",
+            columns={
+                "日期": "date",
+                "指数代码": "str",
+                "指数中文全称": "str",
+                "指数中文简称": "str",
+                "指数英文全称": "str",
+                "指数英文简称": "str",
+                "开盘": "float",
+                "最高": "float",
+                "最低": "float",
+                "收盘": "float",
+                "涨跌": "float",
+                "涨跌幅": "float",
+                "成交量": "float",
+                "成交金额": "float",
+                "样本数量": "int",
+                "滚动市盈率": "float",
+            },
+            plan=_plan_csi,
+            host="www.csindex.com.cn",
+            grain=("指数代码", "日期"),
+            description="CSI benchmark indices (CSI 300, CSI Computer Theme) with rolling PE.",
+        ),
+        DatasetSpec(
+            name="sw_index_valuation",
+            function="index_analysis_daily_sw",
+            columns={
+                "指数代码": "str",
+                "指数名称": "str",
+                "发布日期": "date",
+                "收盘指数": "float",
+                "成交量": "float",
+                "涨跌幅": "float",
+                "换手率": "float",
+                "市盈率": "float",
+                "市净率": "float",
+                "均价": "float",
+                "成交额占比": "float",
+                "流通市值": "float",
+                "平均流通市值": "float",
+                "股息率": "float",
+            },
+            plan=_plan_sw_valuation,
+            host="www.swsresearch.com",
+            grain=("指数代码", "发布日期"),
+            description="SW-published daily analysis of L1 indices (市盈率, 市净率).",
+        ),
+        DatasetSpec(
+            name="sw_classification",
+            function="stock_industry_clf_hist_sw",
+            columns={
+                "symbol": "str",
+                "start_date": "date",
+                "industry_code": "str",
+                "update_time": "date",
+            },
+            plan=_single("stock_industry_clf_hist_sw"),
+            host="www.swsresearch.com",
+            grain=("symbol", "start_date"),
+            description="Point-in-time SW 2021 classification history of every stock.",
+        ),
+        DatasetSpec(
+            name="stock_names",
+            function="stock_info_a_code_name",
+            columns={"code": "str", "name": "str"},
+            plan=_single("stock_info_a_code_name"),
+            host="www.szse.cn",
+            grain=("code",),
+            description="Current A-share names (ST status is read from the name).",
+        ),
+        DatasetSpec(
+            name="stock_daily",
+            function="stock_zh_a_hist",
+            columns={
+                "日期": "date",
+                "股票代码": "str",
+                "开盘": "float",
+                "收盘": "float",
+                "最高": "float",
+                "最低": "float",
+                "成交量": "int",
+                "成交额": "float",
+                "振幅": "float",
+                "涨跌幅": "float",
+                "涨跌额": "float",
+                "换手率": "float",
+            },
+            plan=_plan_stock_daily,
+            host="push2his.eastmoney.com",
+            grain=("股票代码", "日期"),
+            empty_ok=True,  # a stock suspended for the whole window has no bars
+            depends_on=("sw_classification",),
+            description="Forward-adjusted (qfq) daily bars of each classified stock.",
+        ),
+        DatasetSpec(
+            name="stock_valuation",
+            function="stock_value_em",
+            columns={
+                "数据日期": "date",
+                "当日收盘价": "float",
+                "当日涨跌幅": "float",
+                "总市值": "float",
+                "流通市值": "float",
+                "总股本": "float",
+                "流通股本": "float",
+                "PE(TTM)": "float",
+                "PE(静)": "float",
+                "市净率": "float",
+                "PEG值": "float",
+                "市现率": "float",
+                "市销率": "float",
+            },
+            plan=_plan_stock_valuation,
+            host="datacenter-web.eastmoney.com",
+            grain=("数据日期",),  # per call; the symbol is a call argument
+            empty_ok=True,
+            depends_on=("sw_classification",),
+            call_args_in_frame=("symbol",),
+            description="Daily total market cap and PE(TTM) of each classified stock.",
+        ),
+        DatasetSpec(
+            name="miit_software_stats",
+            function="miit_software_stats",  # not akshare: see ingestion.miit
+            columns={
+                "period_type": "str",
+                "period_end": "str",
+                "metric": "str",
+                "segment": "str",
+                "value": "float",
+                "unit": "str",
+                "yoy_pct": "float",
+                "share_pct": "float",
+                "published_date": "str",
+                "source_url": "str",
+                "note": "str",
+            },
+            plan=_single("miit_software_stats"),
+            host="www.miit.gov.cn",
+            grain=("period_type", "period_end", "metric", "segment"),
+            description="MIIT software and IT services statistics (curated, long format).",
+        ),
+    ]
+}
+
+# Functions that sectorpulse implements itself instead of akshare.
+LOCAL_FUNCTIONS = {"miit_software_stats": "ingestion.miit:load_curated_stats"}
+
+
+def fetch_order() -> list[str]:
+    """Dataset names with every dataset after the ones its plan reads."""
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        for dep in SPECS[name].depends_on:
+            visit(dep)
+        ordered.append(name)
+
+    for name in SPECS:
+        visit(name)
+    return ordered

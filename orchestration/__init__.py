@@ -1,0 +1,1 @@
+"""Dagster wiring of ingestion, dbt, quality and publishing. No business logic lives here."""

@@ -1,0 +1,180 @@
+"""Assets: one per raw dataset, the dbt project, and the BI publish."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, time
+from functools import cache
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from ingestion import paths
+from ingestion.fetcher import fetch_dataset
+from ingestion.snapshot import SHANGHAI
+from ingestion.specs import SPECS, DatasetSpec, RunWindow
+from ingestion.warehouse import combine, load_raw, read_raw_frame
+from orchestration.partitions import week_bounds, weekly_partitions
+from orchestration.resources import PipelineSettings
+from publishing.publish import publish_marts
+from quality import validate_raw
+
+DUCKDB_POOL = "duckdb"  # DuckDB allows one writer per file: every writer runs in this pool
+
+
+def raw_key(dataset: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", dataset])
+
+
+def raw_check_name(dataset: str) -> str:
+    return f"gx_raw_{dataset}"
+
+
+def run_window(settings: PipelineSettings, partition_key: str) -> RunWindow:
+    """The window a weekly partition asks for; a snapshot must cover the week it serves."""
+    week_start, week_end = week_bounds(partition_key)
+    fetcher = settings.fetcher()
+    if fetcher.snapshot is None:
+        today = datetime.now(SHANGHAI).date()
+        return fetcher.window(datetime.combine(min(week_end, today), time(), SHANGHAI))
+    window = fetcher.window()
+    if week_start > window.as_of:
+        raise dg.Failure(
+            f"snapshot {fetcher.source} ends on {window.as_of}; it does not cover the week "
+            f"{week_start}..{week_end}. Pick an earlier --week or record a newer snapshot."
+        )
+    return window
+
+
+def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=raw_key(spec.name),
+        deps=[raw_key(d) for d in spec.depends_on],
+        group_name="raw",
+        kinds={"python", "duckdb"},
+        description=f"{spec.description} akshare `{spec.function}`, loaded as returned.",
+        partitions_def=weekly_partitions,
+        pool=DUCKDB_POOL,
+        check_specs=[
+            dg.AssetCheckSpec(
+                raw_check_name(spec.name),
+                asset=raw_key(spec.name),
+                blocking=True,
+                description=f"Great Expectations suite for raw {spec.name}, run before loading.",
+            )
+        ],
+    )
+    def raw_asset(
+        context: dg.AssetExecutionContext, settings: PipelineSettings
+    ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
+        window = run_window(settings, context.partition_key)
+        fetcher = settings.fetcher()
+        upstream = {d: read_raw_frame(settings.warehouse(), SPECS[d]) for d in spec.depends_on}
+        fetched = list(fetch_dataset(spec, fetcher, window, upstream))
+        frame = combine(spec, fetched)
+        result = validate_raw(spec.name, frame)
+        yield dg.AssetCheckResult(
+            check_name=raw_check_name(spec.name),
+            passed=result.success,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata=result.as_metadata(),
+        )
+        if not result.success:
+            # Nothing is loaded: the raw table, marts and published files keep their contents.
+            raise dg.Failure(
+                f"GX suite {raw_check_name(spec.name)} failed for dataset {spec.name!r}; "
+                "nothing was loaded",
+                metadata=result.as_metadata(),
+            )
+        loaded = load_raw(
+            settings.warehouse(),
+            spec,
+            fetched,
+            source=fetcher.source,
+            snapshot=str(fetcher.snapshot.root) if fetcher.snapshot else "",
+        )
+        provenance = sorted({f.provenance for f in fetched})
+        yield dg.MaterializeResult(
+            metadata={
+                "calls": loaded.calls,
+                "rows": loaded.rows,
+                "load_id": loaded.load_id,
+                "source": fetcher.source,
+                "as_of": window.as_of.isoformat(),
+                "provenance": ", ".join(provenance),
+            }
+        )
+
+    return raw_asset
+
+
+raw_assets = [build_raw_asset(spec) for spec in SPECS.values()]
+
+
+@cache
+def dbt_project() -> DbtProject:
+    project = DbtProject(project_dir=paths.DBT_PROJECT_DIR, profiles_dir=paths.DBT_PROJECT_DIR)
+    if not project.manifest_path.exists():
+        project.preparer.prepare(project)
+    return project
+
+
+class SectorpulseTranslator(DagsterDbtTranslator):
+    """dbt sources map onto the raw assets; models are keyed by their schema (layer)."""
+
+    def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            key = raw_key(props["name"])
+        else:
+            key = dg.AssetKey([props["schema"], props["name"]])
+        return spec.replace_attributes(key=key, group_name=props["schema"])
+
+
+def build_dbt_assets() -> dg.AssetsDefinition:
+    project = dbt_project()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=SectorpulseTranslator(),
+        partitions_def=weekly_partitions,
+        pool=DUCKDB_POOL,
+    )
+    def sectorpulse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings):
+        env = {"SECTORPULSE_DUCKDB": str(settings.warehouse().resolve())}
+        yield from dbt.cli(["build"], context=context, env=env).stream()
+
+    return sectorpulse_dbt
+
+
+MART_MODELS = (
+    "fct_industry_weekly_returns",
+    "fct_stock_weekly_returns",
+    "mart_industry_movers",
+    "fct_industry_valuation",
+    "fct_software_industry_stats",
+    "rpt_industry_weekly_brief",
+)
+
+
+@dg.asset(
+    key=dg.AssetKey(["published", "marts"]),
+    deps=[dg.AssetKey(["marts", m]) for m in MART_MODELS],
+    group_name="published",
+    kinds={"parquet", "duckdb"},
+    partitions_def=weekly_partitions,
+    pool=DUCKDB_POOL,
+    description="Marts for BI: Parquet files and a read-only DuckDB copy, swapped in atomically.",
+)
+def published_marts(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+    published = publish_marts(settings.warehouse(), settings.published(), MART_MODELS)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(published.path)),
+            "version": published.version,
+            **{f"rows_{t}": n for t, n in published.rows.items()},
+        }
+    )
+

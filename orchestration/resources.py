@@ -1,0 +1,35 @@
+"""Run settings, from the environment (see .env.example), resolved when a run starts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from ingestion import paths
+from ingestion.fetcher import Fetcher, make_fetcher
+
+
+class PipelineSettings(dg.ConfigurableResource):
+    """Where data comes from and goes to. Empty fields fall back to SECTORPULSE_* variables."""
+
+    source: str = ""  # sample | live | record:<dir> | <snapshot dir>
+    duckdb_path: str = ""
+    published_dir: str = ""
+    gx_dir: str = ""
+
+    def resolved_source(self) -> str:
+        return self.source or os.environ.get("SECTORPULSE_SOURCE", "sample")
+
+    def fetcher(self) -> Fetcher:
+        return make_fetcher(self.resolved_source())
+
+    def warehouse(self) -> Path:
+        return Path(self.duckdb_path) if self.duckdb_path else paths.duckdb_path()
+
+    def published(self) -> Path:
+        return Path(self.published_dir) if self.published_dir else paths.published_dir()
+
+    def gx(self) -> Path:
+        return Path(self.gx_dir) if self.gx_dir else paths.gx_dir()

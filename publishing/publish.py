@@ -1,0 +1,94 @@
+"""Publish marts for BI without ever exposing a half-written state.
+
+Each publish writes a complete new version directory, then swaps the `published` symlink to it with
+one atomic rename. BI reads the published copy, never the working DuckDB file, and a failed publish
+leaves the previous version in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+KEEP_VERSIONS = 3  # older versions are removed; a reader with an open file keeps it on POSIX
+PUBLISHED_DB = "marts.duckdb"
+
+
+@dataclass(frozen=True)
+class Published:
+    path: Path
+    version: str
+    rows: dict[str, int]
+
+
+def versions_dir(published: Path) -> Path:
+    return published.parent / f".{published.name}-versions"
+
+
+def publish_marts(
+    warehouse: Path, published: Path, tables: Sequence[str], schema: str = "marts"
+) -> Published:
+    version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    target = versions_dir(published) / version
+    staging = target.with_name(target.name + ".partial")
+    staging.mkdir(parents=True)
+    try:
+        rows = _write_version(warehouse, staging, tables, schema)
+        (staging / "manifest.json").write_text(
+            json.dumps({"version": version, "tables": rows, "source": str(warehouse)}, indent=2)
+            + "\n"
+        )
+        for path in staging.iterdir():
+            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _swap_link(published, target)
+    _prune(published)
+    return Published(published, version, rows)
+
+
+def _write_version(
+    warehouse: Path, out: Path, tables: Sequence[str], schema: str
+) -> dict[str, int]:
+    rows: dict[str, int] = {}
+    con = duckdb.connect(str(out / PUBLISHED_DB))
+    try:
+        con.execute(f"ATTACH '{warehouse}' AS working (READ_ONLY)")
+        for table in tables:
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM working.{schema}.{table}")
+            con.execute(f"COPY {table} TO '{out / table}.parquet' (FORMAT parquet)")
+            rows[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        con.execute("DETACH working")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return rows
+
+
+def _swap_link(published: Path, target: Path) -> None:
+    if published.exists() and not published.is_symlink():
+        raise FileExistsError(
+            f"{published} is a real directory; move it away so it can become the published link"
+        )
+    tmp_link = published.with_name(f".{published.name}.{uuid.uuid4().hex[:6]}.link")
+    tmp_link.symlink_to(os.path.relpath(target, published.parent))
+    os.replace(tmp_link, published)  # atomic on POSIX
+
+
+def _prune(published: Path) -> None:
+    current = published.resolve().name
+    versions = sorted(p for p in versions_dir(published).iterdir() if p.is_dir())
+    for old in versions[:-KEEP_VERSIONS]:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,6 +1,5 @@
 """Assets: one per raw dataset, the dbt project, and the BI publish."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, time

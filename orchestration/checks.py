@@ -1,6 +1,5 @@
 """Great Expectations suites on staging and marts, one blocking Dagster asset check per suite."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
@@ -21,7 +24,10 @@ def build_definitions(settings: PipelineSettings | None = None) -> dg.Definition
         resources={
             "settings": settings or PipelineSettings(),
             "dbt": DbtCliResource(
-                project_dir=str(paths.DBT_PROJECT_DIR), profiles_dir=str(paths.DBT_PROJECT_DIR)
+                project_dir=str(paths.DBT_PROJECT_DIR),
+                profiles_dir=str(paths.DBT_PROJECT_DIR),
+                # The venv's dbt, whether or not the venv is activated.
+                dbt_executable=str(Path(sys.executable).parent / "dbt"),
             ),
         },
     )

@@ -76,19 +76,23 @@ class LoadResult:
 
 
 def combine(spec: DatasetSpec, fetched: Sequence[Fetched]) -> pd.DataFrame:
-    """All calls' frames in the spec's column order, with per-call metadata columns."""
+    """All calls' frames with per-call metadata columns, ready for validation and loading.
+
+    Columns are joined "inner": a column missing from any call's frame is missing from the
+    result, so the raw suite sees it and fails rather than loading nulls.
+    """
     parts = []
     for item in fetched:
         if item.frame.shape[1] == 0 or item.frame.empty:
             continue
-        part = item.frame.reindex(columns=list(spec.columns)).copy()
+        part = item.frame.copy()
         part["_call_key"] = call_key(item.call)
         part["_call_args"] = json.dumps(dict(sorted(item.call.kwargs.items())), ensure_ascii=False)
         part["_provenance"] = item.provenance
         parts.append(part)
     if not parts:
         return pd.DataFrame(columns=[*spec.columns, "_call_key", "_call_args", "_provenance"])
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True, join="inner")
 
 
 def load_raw(

@@ -1,0 +1,159 @@
+-- Daily PE of each SW L1 industry by two methods, and where each day's value sits in its own
+-- trailing history. pe_method:
+--   ttm_ex_negative  Σ total market cap ÷ Σ (total market cap ÷ PE TTM) over members with PE TTM > 0
+--   sw_published     SW's own published 市盈率 (index_analysis_daily_sw); a different number
+-- percentile_{Y}y = share of the method's daily values in (trade_date - Y years, trade_date] that
+-- are <= the day's value (the day itself included), null when that window holds fewer than
+-- percentile_min_obs_per_year × Y values. cume_dist over a date-range frame computes exactly that
+-- count in O(n log n); the frame "Y years - 1 day preceding" is the half-open window on dates.
+{%- set min_obs_per_year = var('percentile_min_obs_per_year') %}
+with
+
+l1_industries as (
+
+    select * from {{ ref('sw_l1_industries') }}
+
+),
+
+ttm_ex_negative as (
+
+    select
+        index_code,
+        trade_date,
+        'ttm_ex_negative' as pe_method,
+        pe_ttm_ex_negative as pe,
+        n_members,
+        n_excluded_nonpositive,
+        provenance
+
+    from {{ ref('int_industry_pe_ttm_daily') }}
+
+),
+
+sw_published as (
+
+    select
+        index_code,
+        trade_date,
+        'sw_published' as pe_method,
+        pe,
+        cast(null as integer) as n_members,
+        cast(null as integer) as n_excluded_nonpositive,
+        provenance
+
+    from {{ ref('stg_akshare__sw_index_valuations') }}
+
+),
+
+daily_values as (
+
+    select * from ttm_ex_negative
+    union all
+    select * from sw_published
+
+),
+
+windows as (
+
+    -- Counts and window starts over every day, so a day without a value still reports its window.
+    select
+        index_code,
+        pe_method,
+        trade_date,
+        count(pe) over trailing_3y as n_obs_3y,
+        count(pe) over trailing_5y as n_obs_5y,
+        count(pe) over trailing_10y as n_obs_10y,
+        min(trade_date) filter (where pe is not null) over trailing_3y as window_start_3y,
+        min(trade_date) filter (where pe is not null) over trailing_5y as window_start_5y,
+        min(trade_date) filter (where pe is not null) over trailing_10y as window_start_10y
+
+    from daily_values
+    window
+        trailing_3y as (
+            partition by index_code, pe_method
+            order by trade_date
+            range between interval '3 years -1 day' preceding and current row
+        ),
+        trailing_5y as (
+            partition by index_code, pe_method
+            order by trade_date
+            range between interval '5 years -1 day' preceding and current row
+        ),
+        trailing_10y as (
+            partition by index_code, pe_method
+            order by trade_date
+            range between interval '10 years -1 day' preceding and current row
+        )
+
+),
+
+shares as (
+
+    -- cume_dist(order by pe) over the frame = (values <= this day's value) / values in frame.
+    select
+        index_code,
+        pe_method,
+        trade_date,
+        cume_dist(order by pe) over trailing_3y as share_le_3y,
+        cume_dist(order by pe) over trailing_5y as share_le_5y,
+        cume_dist(order by pe) over trailing_10y as share_le_10y
+
+    from daily_values
+    where pe is not null
+    window
+        trailing_3y as (
+            partition by index_code, pe_method
+            order by trade_date
+            range between interval '3 years -1 day' preceding and current row
+        ),
+        trailing_5y as (
+            partition by index_code, pe_method
+            order by trade_date
+            range between interval '5 years -1 day' preceding and current row
+        ),
+        trailing_10y as (
+            partition by index_code, pe_method
+            order by trade_date
+            range between interval '10 years -1 day' preceding and current row
+        )
+
+)
+
+select
+    daily_values.trade_date,
+    daily_values.index_code,
+    l1_industries.index_name,
+    daily_values.pe_method,
+    daily_values.pe,
+    daily_values.n_members,
+    daily_values.n_excluded_nonpositive,
+    case
+        when windows.n_obs_3y >= {{ min_obs_per_year }} * 3 then shares.share_le_3y
+    end as percentile_3y,
+    windows.window_start_3y,
+    cast(windows.n_obs_3y as integer) as n_obs_3y,
+    case
+        when windows.n_obs_5y >= {{ min_obs_per_year }} * 5 then shares.share_le_5y
+    end as percentile_5y,
+    windows.window_start_5y,
+    cast(windows.n_obs_5y as integer) as n_obs_5y,
+    case
+        when windows.n_obs_10y >= {{ min_obs_per_year }} * 10 then shares.share_le_10y
+    end as percentile_10y,
+    windows.window_start_10y,
+    cast(windows.n_obs_10y as integer) as n_obs_10y,
+    coalesce(daily_values.provenance = 'synthetic', false) as is_synthetic
+
+from daily_values
+inner join l1_industries
+    on daily_values.index_code = l1_industries.index_code
+inner join windows
+    on
+        daily_values.index_code = windows.index_code
+        and daily_values.pe_method = windows.pe_method
+        and daily_values.trade_date = windows.trade_date
+left join shares
+    on
+        daily_values.index_code = shares.index_code
+        and daily_values.pe_method = shares.pe_method
+        and daily_values.trade_date = shares.trade_date

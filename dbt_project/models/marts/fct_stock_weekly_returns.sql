@@ -1,0 +1,33 @@
+-- Weekly return and status of every member stock of an SW L1 industry, membership as of the
+-- week's last trading day (see int_stock_returns_weekly for the status rules).
+with
+
+stock_returns as (
+
+    select * from {{ ref('int_stock_returns_weekly') }}
+
+),
+
+l1_industries as (
+
+    select * from {{ ref('sw_l1_industries') }}
+
+)
+
+select
+    stock_returns.week_end_date,
+    stock_returns.symbol,
+    stock_returns.stock_name,
+    stock_returns.l1_index_code,
+    l1_industries.index_name,
+    stock_returns.close,
+    stock_returns.prev_close,
+    stock_returns.weekly_return,
+    stock_returns.status,
+    stock_returns.is_st,
+    stock_returns.status = 'new_listing' as is_new_listing,
+    stock_returns.status = 'suspended' as is_suspended
+
+from stock_returns
+inner join l1_industries
+    on stock_returns.l1_index_code = l1_industries.index_code

@@ -1,0 +1,24 @@
+with
+
+source as (
+
+    select * from {{ source('akshare', 'stock_names') }}
+
+),
+
+renamed as (
+
+    select
+        lpad(trim(code), 6, '0') as symbol,
+        trim(name) as stock_name,
+        -- ST / *ST names carry "ST" in the current name.
+        coalesce(contains(name, 'ST'), false) as is_st,
+        _provenance as provenance,
+        _loaded_at as loaded_at
+
+    from source
+    {{ latest_load_only(["lpad(trim(code), 6, '0')"]) }}
+
+)
+
+select * from renamed

@@ -101,7 +101,11 @@ def _plan_csi(window: RunWindow, upstream: Upstream) -> list[Call]:
     return [
         Call(
             "stock_zh_index_hist_csindex",
-            {"symbol": code, "start_date": _ymd(window.index_start), "end_date": _ymd(window.as_of)},
+            {
+                "symbol": code,
+                "start_date": _ymd(window.index_start),
+                "end_date": _ymd(window.as_of),
+            },
         )
         for code in window.benchmarks
     ]
@@ -147,9 +151,7 @@ def _plan_stock_daily(window: RunWindow, upstream: Upstream) -> list[Call]:
 
 
 def _plan_stock_valuation(window: RunWindow, upstream: Upstream) -> list[Call]:
-    return [
-        Call("stock_value_em", {"symbol": symbol}) for symbol in _classified_symbols(upstream)
-    ]
+    return [Call("stock_value_em", {"symbol": symbol}) for symbol in _classified_symbols(upstream)]
 
 
 SPECS: dict[str, DatasetSpec] = {

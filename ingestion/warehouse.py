@@ -130,7 +130,12 @@ def load_raw(
             )
             con.execute(
                 f"INSERT INTO {raw_table(spec)} SELECT {select} FROM incoming_frame",
-                {"load_id": load_id, "loaded_at": loaded_at, "source": source, "snapshot": snapshot},
+                {
+                    "load_id": load_id,
+                    "loaded_at": loaded_at,
+                    "source": source,
+                    "snapshot": snapshot,
+                },
             )
             con.execute(
                 f"INSERT INTO {RAW_SCHEMA}._loads VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -1,6 +1,6 @@
 """Assets: one per raw dataset, the dbt project, and the BI publish."""
 
-
+import os
 from collections.abc import Iterator
 from datetime import datetime, time
 from functools import cache
@@ -141,9 +141,12 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         partitions_def=weekly_partitions,
         pool=DUCKDB_POOL,
     )
-    def sectorpulse_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings):
-        env = {"SECTORPULSE_DUCKDB": str(settings.warehouse().resolve())}
-        yield from dbt.cli(["build"], context=context, env=env).stream()
+    def sectorpulse_dbt(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings
+    ):
+        # dbt's profile reads the warehouse path from the environment of its subprocess.
+        os.environ["SECTORPULSE_DUCKDB"] = str(settings.warehouse().resolve())
+        yield from dbt.cli(["build"], context=context).stream()
 
     return sectorpulse_dbt
 
@@ -167,7 +170,9 @@ MART_MODELS = (
     pool=DUCKDB_POOL,
     description="Marts for BI: Parquet files and a read-only DuckDB copy, swapped in atomically.",
 )
-def published_marts(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+def published_marts(
+    context: dg.AssetExecutionContext, settings: PipelineSettings
+) -> dg.MaterializeResult:
     published = publish_marts(settings.warehouse(), settings.published(), MART_MODELS)
     return dg.MaterializeResult(
         metadata={
@@ -176,4 +181,3 @@ def published_marts(context: dg.AssetExecutionContext, settings: PipelineSetting
             **{f"rows_{t}": n for t, n in published.rows.items()},
         }
     )
-

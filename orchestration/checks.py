@@ -1,6 +1,5 @@
 """Great Expectations suites on staging and marts, one blocking Dagster asset check per suite."""
 
-
 import dagster as dg
 
 from ingestion.warehouse import connect

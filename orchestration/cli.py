@@ -31,7 +31,11 @@ Industry = Annotated[str, typer.Option(envvar="INDUSTRY", help="SW L1 index code
 
 def _instance() -> dg.DagsterInstance:
     # With DAGSTER_HOME set (as `make` does), CLI runs show up in the Dagster UI.
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    return (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral()
+    )
 
 
 def run_week(settings: PipelineSettings, week: date | None) -> tuple[bool, str]:
@@ -42,13 +46,17 @@ def run_week(settings: PipelineSettings, week: date | None) -> tuple[bool, str]:
     key = week_key(day)
     job = build_definitions(settings).resolve_job_def("weekly_sector_job")
     with _instance() as instance:
-        result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            partition_key=key,
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
     if not result.success:
         failed_checks = [
             f"{e.asset_check_evaluation_data.asset_check_key.name}"
             for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION"
-            and not e.event_specific_data.passed
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
         ]
         typer.secho(
             f"run failed for week {key}; failed checks: {', '.join(failed_checks) or 'none'}",
@@ -78,7 +86,9 @@ def run(
 def brief(week: Week = None, industry: Industry = "801750") -> None:
     """Print an industry's brief from the published marts."""
     db = Path(published_dir()) / PUBLISHED_DB
-    row = load_brief_row(db, industry, date.fromisoformat(week_key(date.fromisoformat(week))) if week else None)
+    row = load_brief_row(
+        db, industry, date.fromisoformat(week_key(date.fromisoformat(week))) if week else None
+    )
     sys.stdout.write(render_markdown(row))
 
 

@@ -49,7 +49,8 @@ def num(value: float | None, suffix: str = "") -> str:
 def _movers(raw: str | None) -> list[str]:
     items = json.loads(raw or "[]")
     return [
-        f"{i}. {m['name']} ({m['symbol']}) {pct(m['weekly_return'])}" + (" [ST]" if m.get("is_st") else "")
+        f"{i}. {m['name']} ({m['symbol']}) {pct(m['weekly_return'])}"
+        + (" [ST]" if m.get("is_st") else "")
         for i, m in enumerate(items, 1)
     ]
 
@@ -57,7 +58,9 @@ def _movers(raw: str | None) -> list[str]:
 def _percentile(row: dict[str, Any], prefix: str) -> str:
     value = row[f"{prefix}_percentile_5y"]
     if value is None:
-        return f"5y percentile n/a (history too short: {row[f'{prefix}_n_obs_5y'] or 0} daily values)"
+        return (
+            f"5y percentile n/a (history too short: {row[f'{prefix}_n_obs_5y'] or 0} daily values)"
+        )
     return (
         f"5y percentile {pct(value, signed=False)} "
         f"(window from {row[f'{prefix}_window_start_5y']}, {row[f'{prefix}_n_obs_5y']} daily values)"

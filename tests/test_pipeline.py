@@ -1,0 +1,255 @@
+"""End to end: one Dagster materialisation of the bundled sample, its numbers, reruns and bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from ingestion.paths import SAMPLE_SNAPSHOT
+from ingestion.snapshot import Snapshot
+from ingestion.specs import Call
+from orchestration.cli import run_week
+from orchestration.resources import PipelineSettings
+from publishing.publish import PUBLISHED_DB
+
+pytestmark = pytest.mark.e2e
+
+MARTS = (
+    "fct_industry_weekly_returns",
+    "fct_stock_weekly_returns",
+    "mart_industry_movers",
+    "fct_industry_valuation",
+    "fct_software_industry_stats",
+    "rpt_industry_weekly_brief",
+)
+
+
+def settings_for(root: Path, source: str | Path = "sample") -> PipelineSettings:
+    return PipelineSettings(
+        source=str(source),
+        duckdb_path=str(root / "warehouse.duckdb"),
+        published_dir=str(root / "published"),
+        gx_dir=str(root / "gx"),
+    )
+
+
+def read_marts(db: Path) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {
+            t: con.execute(f"SELECT * FROM {t}")
+            .df()
+            .sort_values(list(con.execute(f"SELECT * FROM {t} LIMIT 0").df().columns))
+            .reset_index(drop=True)
+            for t in MARTS
+        }
+
+
+@pytest.fixture(scope="module")
+def run_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("pipeline")
+    ok, key = run_week(settings_for(root), week=None)
+    assert ok, "the sample run failed"
+    assert key == "2025-01-20"
+    return root
+
+
+@pytest.fixture(scope="module")
+def published_db(run_root) -> Path:
+    return run_root / "published" / PUBLISHED_DB
+
+
+def sample_l1_closes() -> dict[str, pd.DataFrame]:
+    """SW L1 daily closes straight from the snapshot's raw frames (real provenance)."""
+    snap = Snapshot(SAMPLE_SNAPSHOT)
+    spot, _ = snap.read("sw_index_spot", Call("index_realtime_sw", {"symbol": "一级行业"}))
+    closes = {}
+    for code in spot["指数代码"]:
+        frame, entry = snap.read(
+            "sw_index_daily", Call("index_hist_sw", {"symbol": code, "period": "day"})
+        )
+        assert entry.provenance == "real"
+        closes[code] = frame.set_index("日期")["收盘"]
+    return closes
+
+
+def weekly(db: Path, week_end: date, level: int = 1) -> pd.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return (
+            con.execute(
+                "SELECT * FROM fct_industry_weekly_returns WHERE week_end_date = ? AND sw_level = ?",
+                [week_end, level],
+            )
+            .df()
+            .set_index("index_code")
+        )
+
+
+def test_l1_returns_and_ranks_for_week_ending_2025_01_24(published_db):
+    closes = sample_l1_closes()
+    expected = pd.Series(
+        {code: s[date(2025, 1, 24)] / s[date(2025, 1, 17)] - 1 for code, s in closes.items()}
+    )
+    got = weekly(published_db, date(2025, 1, 24))
+    assert len(got) == 31
+    assert (got["n_in_level"] == 31).all()
+    pd.testing.assert_series_equal(
+        got["weekly_return"].sort_index(), expected.sort_index(), check_names=False, rtol=1e-12
+    )
+    expected_rank = expected.rank(ascending=False, method="min").astype(int)
+    assert got["rank_in_level"].sort_index().tolist() == expected_rank.sort_index().tolist()
+    assert sorted(got["rank_in_level"]) == list(range(1, 32))
+
+
+def test_l1_returns_match_the_shared_source_files(published_db, shared_data):
+    got = weekly(published_db, date(2025, 1, 24))["weekly_return"]
+    for path in sorted((shared_data / "sw_index_daily" / "level1").glob("*.csv")):
+        code = path.name.split("_")[0]
+        close = pd.read_csv(path, index_col="date")["close"]
+        assert got[code] == pytest.approx(close["2025-01-24"] / close["2025-01-17"] - 1, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("week_end", "prev_week_end", "trading_days"),
+    [
+        (
+            date(2024, 10, 11),
+            date(2024, 9, 30),
+            4,
+        ),  # National Day: only 09-30 traded the week before
+        (date(2024, 9, 30), date(2024, 9, 27), 1),
+        (date(2025, 1, 3), date(2024, 12, 27), 4),  # year-end week 12-30..01-03
+        (date(2025, 1, 24), date(2025, 1, 17), 5),
+    ],
+)
+def test_holiday_weeks_return_against_the_previous_trading_week(
+    published_db, week_end, prev_week_end, trading_days
+):
+    closes = sample_l1_closes()["801750"]
+    row = weekly(published_db, week_end).loc["801750"]
+    assert row["prev_week_end_date"].date() == prev_week_end
+    assert row["trading_days_in_week"] == trading_days
+    assert row["weekly_return"] == pytest.approx(
+        closes[week_end] / closes[prev_week_end] - 1, rel=1e-12
+    )
+
+
+def test_excess_return_is_against_csi_300_for_the_same_week(published_db):
+    snap = Snapshot(SAMPLE_SNAPSHOT)
+    window = snap.window
+    csi, _ = snap.read(
+        "csi_index_daily",
+        Call(
+            "stock_zh_index_hist_csindex",
+            {
+                "symbol": "000300",
+                "start_date": "20150101",
+                "end_date": window.as_of.strftime("%Y%m%d"),
+            },
+        ),
+    )
+    close = csi.set_index("日期")["收盘"]
+    bench = close[date(2025, 1, 24)] / close[date(2025, 1, 17)] - 1
+    got = weekly(published_db, date(2025, 1, 24))
+    assert got["benchmark_return"].unique().tolist() == pytest.approx([bench], rel=1e-12)
+    assert (got["excess_return"] - (got["weekly_return"] - bench)).abs().max() < 1e-15
+
+
+def test_brief_covers_every_l1_industry_and_labels_synthetic_inputs(published_db):
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        brief = con.execute(
+            "SELECT * FROM rpt_industry_weekly_brief WHERE week_end_date = DATE '2025-01-24'"
+        ).df()
+    assert len(brief) == 31
+    computer = brief.set_index("index_code").loc["801750"]
+    assert computer["uses_synthetic_data"]
+    assert "stock_valuation" in computer["synthetic_inputs"]
+    assert computer["n_stocks_ranked"] > 300
+    assert computer["software_revenue"] > 0
+
+
+def test_published_copy_is_read_only(published_db):
+    assert not published_db.stat().st_mode & 0o222
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM fct_industry_weekly_returns").fetchone()[0] > 0
+
+
+def test_rerunning_the_same_week_gives_identical_marts(run_root, published_db):
+    before = read_marts(published_db)
+    ok, _ = run_week(settings_for(run_root), week=date(2025, 1, 24))
+    assert ok
+    after = read_marts(run_root / "published" / PUBLISHED_DB)
+    for table in MARTS:
+        pd.testing.assert_frame_equal(before[table], after[table], obj=table)
+
+
+# -- bad input -----------------------------------------------------------------------------------
+
+
+def corrupt_snapshot(tmp: Path, dataset: str, call: Call, edit) -> Path:
+    """A copy of the sample whose one entry is edited (and re-recorded, so checksums match)."""
+    root = tmp / "corrupt"
+    shutil.copytree(SAMPLE_SNAPSHOT, root, symlinks=True)
+    snap = Snapshot(root)
+    frame, _ = snap.read(dataset, call)
+    snap.write(
+        dataset, call, edit(frame.copy()), provenance="synthetic", note="corrupted for a test"
+    )
+    return root
+
+
+def negative_close(frame):
+    frame.loc[frame.index[-1], "收盘"] = -frame["收盘"].iloc[-1]
+    return frame
+
+
+def duplicated_date(frame):
+    return pd.concat([frame, frame.tail(1)], ignore_index=True)
+
+
+def missing_column(frame):
+    return frame.drop(columns=["最低"])
+
+
+def only_29_industries(frame):
+    return frame.iloc[:29]
+
+
+COMPUTER_DAILY = Call("index_hist_sw", {"symbol": "801750", "period": "day"})
+L1_SPOT = Call("index_realtime_sw", {"symbol": "一级行业"})
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    resolved = path.resolve()
+    return {
+        str(p.relative_to(resolved)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(resolved.rglob("*"))
+        if p.is_file()
+    } | {"->": str(resolved)}
+
+
+@pytest.mark.parametrize(
+    ("dataset", "call", "edit", "check"),
+    [
+        ("sw_index_daily", COMPUTER_DAILY, negative_close, "gx_raw_sw_index_daily"),
+        ("sw_index_daily", COMPUTER_DAILY, duplicated_date, "gx_raw_sw_index_daily"),
+        ("sw_index_daily", COMPUTER_DAILY, missing_column, "gx_raw_sw_index_daily"),
+        ("sw_index_spot", L1_SPOT, only_29_industries, "gx_raw_sw_index_spot"),
+    ],
+    ids=["negative-close", "duplicated-date", "missing-column", "29-l1-industries"],
+)
+def test_bad_input_fails_on_a_named_check_and_leaves_published_unchanged(
+    run_root, tmp_path, dataset, call, edit, check, capsys
+):
+    published = run_root / "published"
+    before = tree_digest(published)
+    source = corrupt_snapshot(tmp_path, dataset, call, edit)
+    ok, _ = run_week(settings_for(run_root, source), week=date(2025, 1, 24))
+    assert not ok
+    assert check in capsys.readouterr().err
+    assert tree_digest(published) == before

@@ -16,7 +16,7 @@ from ingestion.warehouse import combine, load_raw, read_raw_frame
 from orchestration.partitions import week_bounds, weekly_partitions
 from orchestration.resources import PipelineSettings
 from publishing.publish import publish_marts
-from quality import validate_raw
+from quality import SuiteResult, publish_suite_docs, validate_raw
 
 DUCKDB_POOL = "duckdb"  # DuckDB allows one writer per file: every writer runs in this pool
 
@@ -43,6 +43,18 @@ def run_window(settings: PipelineSettings, partition_key: str) -> RunWindow:
             f"{week_start}..{week_end}. Pick an earlier --week or record a newer snapshot."
         )
     return window
+
+
+def write_data_docs(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+    result: SuiteResult,
+    settings: PipelineSettings,
+) -> None:
+    """GX Data Docs under data/gx; a rendering problem is logged, never mistaken for a check."""
+    try:
+        publish_suite_docs(result, settings.gx() / "data_docs")
+    except Exception as exc:
+        context.log.warning(f"GX Data Docs for {result.suite} not written: {exc}")
 
 
 def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
@@ -72,6 +84,7 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         fetched = list(fetch_dataset(spec, fetcher, window, upstream))
         frame = combine(spec, fetched)
         result = validate_raw(spec.name, frame)
+        write_data_docs(context, result, settings)
         yield dg.AssetCheckResult(
             check_name=raw_check_name(spec.name),
             passed=result.success,

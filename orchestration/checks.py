@@ -3,7 +3,7 @@
 import dagster as dg
 
 from ingestion.warehouse import connect
-from orchestration.assets import DUCKDB_POOL
+from orchestration.assets import DUCKDB_POOL, write_data_docs
 from orchestration.resources import PipelineSettings
 from quality import MODEL_SUITES, validate_model
 
@@ -22,10 +22,13 @@ def build_model_check(model: str) -> dg.AssetChecksDefinition:
         pool=DUCKDB_POOL,
         description=f"Great Expectations suite for {key.to_user_string()}.",
     )
-    def model_check(settings: PipelineSettings) -> dg.AssetCheckResult:
+    def model_check(
+        context: dg.AssetCheckExecutionContext, settings: PipelineSettings
+    ) -> dg.AssetCheckResult:
         with connect(settings.warehouse(), read_only=True) as con:
             frame = con.execute(f"SELECT * FROM {key.path[0]}.{model}").df()
         result = validate_model(model, frame)
+        write_data_docs(context, result, settings)
         return dg.AssetCheckResult(
             passed=result.success,
             severity=dg.AssetCheckSeverity.ERROR,

@@ -28,6 +28,7 @@ __all__ = [
     "RAW_SUITES",
     "SuiteResult",
     "build_data_docs",
+    "publish_suite_docs",
     "validate_model",
     "validate_raw",
 ]
@@ -65,3 +66,10 @@ def build_data_docs(results: Iterable[SuiteResult], target_dir: str | Path) -> P
     from quality.data_docs import build_data_docs as build
 
     return build(results, target_dir)
+
+
+def publish_suite_docs(result: SuiteResult, docs_root: str | Path) -> Path:
+    """Data Docs for one suite's latest run, plus the landing page listing every suite."""
+    from quality.data_docs import publish_suite_docs as publish
+
+    return publish(result, docs_root)

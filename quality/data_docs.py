@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import html
+import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from quality.result import SuiteResult
@@ -76,3 +79,50 @@ def build_data_docs(results: Iterable[SuiteResult], target_dir: str | Path) -> P
     if not index.is_file():
         raise RuntimeError(f"GX built no Data Docs index at {index}")
     return index
+
+
+def publish_suite_docs(result: SuiteResult, docs_root: str | Path) -> Path:
+    """Data Docs for one suite's latest run under docs_root/<suite>/, and the landing page.
+
+    Suites run in different Dagster steps (and processes), so each keeps its own site and
+    `status.json`; `docs_root/index.html` lists every suite's latest outcome with a link.
+    """
+    root = Path(docs_root)
+    site = root / result.suite
+    if result.gx_results:
+        build_data_docs([result], site)
+    site.mkdir(parents=True, exist_ok=True)
+    status = {
+        "suite": result.suite,
+        "success": result.success,
+        "summary": result.summary(),
+        "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "has_pages": bool(result.gx_results),
+    }
+    (site / "status.json").write_text(json.dumps(status, ensure_ascii=False, indent=1))
+    return write_landing_page(root)
+
+
+def write_landing_page(root: Path) -> Path:
+    rows = []
+    for path in sorted(root.glob("*/status.json")):
+        status = json.loads(path.read_text())
+        link = f"{path.parent.name}/index.html" if status["has_pages"] else None
+        name = html.escape(status["suite"])
+        rows.append(
+            f"<tr class={'pass' if status['success'] else 'fail'}>"
+            f"<td>{f'<a href={link!r}>{name}</a>' if link else name}</td>"
+            f"<td>{'passed' if status['success'] else 'FAILED'}</td>"
+            f"<td>{html.escape(status['summary'])}</td><td>{status['validated_at']}</td></tr>"
+        )
+    page = root / "index.html"
+    page.write_text(
+        "<!doctype html><meta charset=utf-8><title>sectorpulse: Great Expectations</title>"
+        "<style>body{font-family:sans-serif}td{padding:2px 8px}.fail{color:#b00}</style>"
+        "<h1>sectorpulse data quality: latest run of each suite</h1>"
+        "<table><tr><th>suite</th><th>result</th><th>summary</th><th>validated (UTC)</th></tr>"
+        + "".join(rows)
+        + "</table>\n",
+        encoding="utf-8",
+    )
+    return page

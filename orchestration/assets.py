@@ -1,9 +1,11 @@
 """Assets: one per raw dataset, the dbt project, and the BI publish."""
 
 import os
+import sys
 from collections.abc import Iterator
 from datetime import datetime, time
 from functools import cache
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
@@ -123,11 +125,25 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
 raw_assets = [build_raw_asset(spec) for spec in SPECS.values()]
 
 
+def dbt_executable() -> str:
+    """The venv's dbt, whether or not the venv is on PATH."""
+    return str(Path(sys.executable).parent / "dbt")
+
+
+def prepare_dbt_manifest() -> None:
+    """`dbt parse`, so dagster-dbt reads a manifest that matches the models on disk."""
+    project_dir = str(paths.DBT_PROJECT_DIR)
+    dbt = DbtCliResource(
+        project_dir=project_dir, profiles_dir=project_dir, dbt_executable=dbt_executable()
+    )
+    dbt.cli(["parse", "--quiet"], target_path=Path("target")).wait()
+
+
 @cache
 def dbt_project() -> DbtProject:
     project = DbtProject(project_dir=paths.DBT_PROJECT_DIR, profiles_dir=paths.DBT_PROJECT_DIR)
     if not project.manifest_path.exists():
-        project.preparer.prepare(project)
+        prepare_dbt_manifest()
     return project
 
 

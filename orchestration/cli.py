@@ -40,8 +40,10 @@ def _instance() -> dg.DagsterInstance:
 
 def run_week(settings: PipelineSettings, week: date | None) -> tuple[bool, str]:
     """Materialise every asset for one weekly partition. Returns (success, partition key)."""
+    from orchestration.assets import prepare_dbt_manifest
     from orchestration.definitions import build_definitions
 
+    prepare_dbt_manifest()
     day = week or settings.fetcher().window().as_of
     key = week_key(day)
     job = build_definitions(settings).resolve_job_def("weekly_sector_job")

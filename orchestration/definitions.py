@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from ingestion import paths
-from orchestration.assets import build_dbt_assets, published_marts, raw_assets
+from orchestration.assets import build_dbt_assets, dbt_executable, published_marts, raw_assets
 from orchestration.checks import model_checks
 from orchestration.resources import PipelineSettings
 from orchestration.schedules import miit_job, monthly_miit_schedule, weekly_job, weekly_schedule
@@ -26,8 +23,7 @@ def build_definitions(settings: PipelineSettings | None = None) -> dg.Definition
             "dbt": DbtCliResource(
                 project_dir=str(paths.DBT_PROJECT_DIR),
                 profiles_dir=str(paths.DBT_PROJECT_DIR),
-                # The venv's dbt, whether or not the venv is activated.
-                dbt_executable=str(Path(sys.executable).parent / "dbt"),
+                dbt_executable=dbt_executable(),
             ),
         },
     )

@@ -15,7 +15,7 @@ from ingestion.fetcher import fetch_dataset
 from ingestion.snapshot import SHANGHAI
 from ingestion.specs import SPECS, DatasetSpec, RunWindow
 from ingestion.warehouse import combine, load_raw, read_raw_frame
-from orchestration.partitions import week_bounds, weekly_partitions
+from orchestration.partitions import week_bounds, weekly_backfill, weekly_partitions
 from orchestration.resources import PipelineSettings
 from publishing.publish import publish_marts
 from quality import SuiteResult, publish_suite_docs, validate_raw
@@ -67,6 +67,7 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         kinds={"python", "duckdb"},
         description=f"{spec.description} akshare `{spec.function}`, loaded as returned.",
         partitions_def=weekly_partitions,
+        backfill_policy=weekly_backfill,
         pool=DUCKDB_POOL,
         check_specs=[
             dg.AssetCheckSpec(
@@ -168,6 +169,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         project=project,
         dagster_dbt_translator=SectorpulseTranslator(),
         partitions_def=weekly_partitions,
+        backfill_policy=weekly_backfill,
         pool=DUCKDB_POOL,
     )
     def sectorpulse_dbt(
@@ -196,6 +198,7 @@ MART_MODELS = (
     group_name="published",
     kinds={"parquet", "duckdb"},
     partitions_def=weekly_partitions,
+    backfill_policy=weekly_backfill,
     pool=DUCKDB_POOL,
     description="Marts for BI: Parquet files and a read-only DuckDB copy, swapped in atomically.",
 )

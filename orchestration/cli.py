@@ -54,9 +54,10 @@ def run_week(settings: PipelineSettings, week: date | None) -> tuple[bool, str]:
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
+        report_steps(instance, result.run_id)
     if not result.success:
         failed_checks = [
-            f"{e.asset_check_evaluation_data.asset_check_key.name}"
+            e.asset_check_evaluation_data.asset_check_key.name
             for e in result.all_events
             if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
         ]
@@ -66,6 +67,31 @@ def run_week(settings: PipelineSettings, week: date | None) -> tuple[bool, str]:
             err=True,
         )
     return result.success, key
+
+
+def report_steps(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Seconds per step, slowest first, so a slow stage is visible without the UI."""
+    started: dict[str, float] = {}
+    rows = []
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            status = "ok" if event.event_type_value == "STEP_SUCCESS" else "FAILED"
+            rows.append(
+                (
+                    entry.timestamp - started.get(event.step_key, entry.timestamp),
+                    status,
+                    event.step_key,
+                )
+            )
+    for seconds, status, step in sorted(rows, reverse=True):
+        typer.secho(
+            f"{seconds:7.1f}s  {status:6}  {step}", err=True, fg=None if status == "ok" else "red"
+        )
 
 
 @app.command()

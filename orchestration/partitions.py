@@ -22,3 +22,7 @@ def week_key(day: date) -> str:
 def week_bounds(key: str) -> tuple[date, date]:
     monday = date.fromisoformat(key)
     return monday, monday + timedelta(days=6)
+
+
+# Every weekly asset backfills one week per run: each run loads and rebuilds as of its week.
+weekly_backfill = dg.BackfillPolicy.multi_run(1)

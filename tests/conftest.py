@@ -13,6 +13,7 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("TQDM_DISABLE", "1")
+os.environ.pop("DAGSTER_HOME", None)  # tests use ephemeral Dagster instances, not the dev one
 
 
 @pytest.fixture(scope="session")

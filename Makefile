@@ -4,12 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 INDUSTRY ?= 801750
 SOURCE ?= sample
+
+# Debian packages the project needs (apt-get runs as root here): a CJK font, so chart labels in
+# Chinese are not boxes (publishing/fonts.py registers it with matplotlib), and Chromium for the
+# browser test of the HTML brief.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+CHROMIUM := /usr/bin/chromium
+APT_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export TQDM_DISABLE := 1
 
-.PHONY: install run test dev lint format validate sample clean
+.PHONY: install run test dev lint format validate sample clean publish
 
 $(BIN)/sectorpulse: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +24,13 @@ $(BIN)/sectorpulse: pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $@
 
-install: $(BIN)/sectorpulse $(DAGSTER_HOME)/dagster.yaml
+install: $(BIN)/sectorpulse $(DAGSTER_HOME)/dagster.yaml $(CJK_FONT)
+
+$(CJK_FONT):
+	$(APT_INSTALL) fonts-wqy-microhei
+
+$(CHROMIUM):
+	$(APT_INSTALL) chromium
 
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
@@ -26,12 +39,14 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 run: install  ## materialise every asset on the bundled sample and print one brief
 	$(BIN)/sectorpulse run --source $(SOURCE) --industry $(INDUSTRY)
 
-test: install lint  ## the whole test suite (sockets blocked)
+test: install lint $(CHROMIUM)  ## the whole test suite (sockets blocked)
 	$(BIN)/pytest
 
-lint: install
+lint: install  ## ruff (format + check) and sqlfluff with the dbt templater
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	mkdir -p data/warehouse
+	cd dbt_project && SECTORPULSE_DUCKDB=$(CURDIR)/data/warehouse/sqlfluff.duckdb ../$(BIN)/sqlfluff lint models --processes 1
 
 format: install
 	$(BIN)/ruff format .
@@ -39,6 +54,9 @@ format: install
 
 validate: install  ## Dagster can load every definition
 	$(BIN)/dagster definitions validate -m orchestration.definitions
+
+publish: run  ## run, then dbt docs, the data dictionary and the week's briefs (data/briefs/)
+	$(BIN)/sectorpulse publish
 
 dev: install  ## the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions

@@ -14,18 +14,10 @@ import dagster as dg
 import pytest
 
 from ingestion.specs import SPECS
+from orchestration.assets import MART_MODELS
 from orchestration.definitions import build_definitions, defs
 from orchestration.partitions import week_key, weekly_partitions
 from quality import MODEL_SUITES
-
-MARTS = {
-    "fct_industry_weekly_returns",
-    "fct_stock_weekly_returns",
-    "mart_industry_movers",
-    "fct_industry_valuation",
-    "fct_software_industry_stats",
-    "rpt_industry_weekly_brief",
-}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +41,7 @@ def test_one_asset_per_raw_dataset(asset_graph):
 
 def test_dbt_models_and_marts_are_assets_downstream_of_raw(asset_graph):
     keys = {k.to_user_string() for k in asset_graph.get_all_asset_keys()}
-    assert {f"marts/{m}" for m in MARTS} <= keys
+    assert {f"marts/{m}" for m in MART_MODELS} <= keys
     assert "published/marts" in keys
     assert "staging/stg_akshare__sw_index_bars" in keys
     upstream = asset_graph.get(dg.AssetKey(["staging", "stg_akshare__sw_index_bars"])).parent_keys

@@ -14,20 +14,12 @@ import pytest
 from ingestion.paths import SAMPLE_SNAPSHOT
 from ingestion.snapshot import Snapshot
 from ingestion.specs import Call
+from orchestration.assets import MART_MODELS
 from orchestration.cli import run_week
 from orchestration.resources import PipelineSettings
 from publishing.publish import PUBLISHED_DB
 
 pytestmark = pytest.mark.e2e
-
-MARTS = (
-    "fct_industry_weekly_returns",
-    "fct_stock_weekly_returns",
-    "mart_industry_movers",
-    "fct_industry_valuation",
-    "fct_software_industry_stats",
-    "rpt_industry_weekly_brief",
-)
 
 
 def settings_for(root: Path, source: str | Path = "sample") -> PipelineSettings:
@@ -46,7 +38,7 @@ def read_marts(db: Path) -> dict[str, pd.DataFrame]:
             .df()
             .sort_values(list(con.execute(f"SELECT * FROM {t} LIMIT 0").df().columns))
             .reset_index(drop=True)
-            for t in MARTS
+            for t in MART_MODELS
         }
 
 
@@ -184,7 +176,7 @@ def test_rerunning_the_same_week_gives_identical_marts(run_root, published_db):
     ok, _ = run_week(settings_for(run_root), week=date(2025, 1, 24))
     assert ok
     after = read_marts(run_root / "published" / PUBLISHED_DB)
-    for table in MARTS:
+    for table in MART_MODELS:
         pd.testing.assert_frame_equal(before[table], after[table], obj=table)
 
 

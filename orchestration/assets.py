@@ -189,6 +189,7 @@ MART_MODELS = (
     "fct_industry_valuation",
     "fct_software_industry_stats",
     "rpt_industry_weekly_brief",
+    "rpt_reconciliation",
 )
 
 

@@ -120,5 +120,36 @@ def brief(week: Week = None, industry: Industry = "801750") -> None:
     sys.stdout.write(render_markdown(row))
 
 
+@app.command()
+def publish(week: Week = None) -> None:
+    """After `run`: dbt docs, the data dictionary and the week's briefs, for BI and readers."""
+    from publishing.brief import load_week
+    from publishing.dictionary import generate_dbt_docs, write_dictionary
+    from publishing.publish import published_tables
+    from publishing.site import gx_docs_index, site_dir, write_week
+
+    settings = PipelineSettings()
+    warehouse, published = settings.warehouse(), settings.published()
+    if not warehouse.exists():
+        typer.secho(f"no warehouse at {warehouse}: run `sectorpulse run` first", fg="red", err=True)
+        raise typer.Exit(1)
+    site = site_dir(published)
+    docs = generate_dbt_docs(warehouse, site)
+    dictionary = write_dictionary(docs, site, published_tables(published))
+    week_start = date.fromisoformat(week_key(date.fromisoformat(week))) if week else None
+    written = write_week(load_week(warehouse, week_start), site, gx_docs_index(settings.gx()))
+    for label, path in (
+        ("published marts", published / PUBLISHED_DB),
+        ("dbt docs", docs.static_html),
+        ("data dictionary", dictionary),
+        ("GX Data Docs", gx_docs_index(settings.gx())),
+        (
+            f"briefs ({written.briefs}, {written.flagged_figures} flagged figures)",
+            written.folder / "index.html",
+        ),
+    ):
+        typer.echo(f"{label}: {path}")
+
+
 if __name__ == "__main__":
     app()

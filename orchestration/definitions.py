@@ -7,6 +7,7 @@ from dagster_dbt import DbtCliResource
 
 from ingestion import paths
 from orchestration.assets import build_dbt_assets, dbt_executable, published_marts, raw_assets
+from orchestration.briefs import brief_assets
 from orchestration.checks import model_checks
 from orchestration.resources import PipelineSettings
 from orchestration.schedules import miit_job, monthly_miit_schedule, weekly_job, weekly_schedule
@@ -14,7 +15,7 @@ from orchestration.schedules import miit_job, monthly_miit_schedule, weekly_job,
 
 def build_definitions(settings: PipelineSettings | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*raw_assets, build_dbt_assets(), published_marts],
+        assets=[*raw_assets, build_dbt_assets(), published_marts, *brief_assets],
         asset_checks=model_checks,
         jobs=[weekly_job, miit_job],
         schedules=[weekly_schedule, monthly_miit_schedule],

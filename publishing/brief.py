@@ -1,16 +1,36 @@
-"""The weekly brief of one industry, rendered from one row of `rpt_industry_weekly_brief`."""
+"""The weekly brief of one industry: Markdown (with charts) from the rows of the marts.
+
+`render_markdown(row)` is the text alone, from one row of `rpt_industry_weekly_brief` (the CLI's
+`brief`). `build_brief(row, week)` adds the charts, the movers table, the industry statistics and
+the reconciliation, from a `WeekData` read once per week with `load_week`.
+"""
 
 from __future__ import annotations
 
 import json
-import math
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
+
+from publishing import charts, formats
+from publishing.formats import pct
+from publishing.industry_stats import SECTIONS
 
 BRIEF_TABLE = "rpt_industry_weekly_brief"
+HISTORY_WEEKS = 26  # Figure 1's "past months"
+VALUATION_YEARS = 5  # Figure 2, as the percentile window
+
+# Raw datasets behind each section: a section is marked as sample data when one is synthetic.
+SECTION_INPUTS = {
+    "performance": {"sw_index_daily", "csi_index_daily"},
+    "valuation": {"stock_valuation", "sw_index_valuation", "sw_classification"},
+    "movers": {"stock_daily", "sw_classification", "stock_names"},
+    "stats": {"miit_software_stats"},
+}
 
 
 def load_brief_row(db: Path, index_code: str, week_start: date | None = None) -> dict[str, Any]:
@@ -34,79 +54,309 @@ def load_brief_row(db: Path, index_code: str, week_start: date | None = None) ->
     return dict(zip(names, row, strict=True))
 
 
-def pct(value: float | None, signed: bool = True) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value * 100:+.2f}%" if signed else f"{value * 100:.2f}%"
+# -- one week's rows, read once ---------------------------------------------------------------
 
 
-def num(value: float | None, suffix: str = "") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:,.2f}{suffix}"
+@dataclass(frozen=True)
+class WeekData:
+    week_end_date: date
+    briefs: pd.DataFrame  # rpt_industry_weekly_brief, one row per L1 industry
+    returns: pd.DataFrame  # fct_industry_weekly_returns, L1, the past HISTORY_WEEKS weeks
+    valuation: pd.DataFrame  # fct_industry_valuation, VALUATION_YEARS to the week's end
+    reconciliation: pd.DataFrame  # rpt_reconciliation for the week
+    stats: dict[str, pd.DataFrame] = field(default_factory=dict)  # by stats_source
+
+    def rows(self) -> list[dict[str, Any]]:
+        ordered = self.briefs.sort_values(["rank_in_level", "index_code"])
+        return [
+            {k: (None if formats.is_missing(v) else v) for k, v in r.items()}
+            for r in ordered.to_dict("records")
+        ]
 
 
-def _movers(raw: str | None) -> list[str]:
-    items = json.loads(raw or "[]")
-    return [
-        f"{i}. {m['name']} ({m['symbol']}) {pct(m['weekly_return'])}"
-        + (" [ST]" if m.get("is_st") else "")
-        for i, m in enumerate(items, 1)
-    ]
+def load_week(db: Path, week_start: date | None = None, schema: str = "marts") -> WeekData:
+    """Everything the briefs of the week starting `week_start` (default: the latest) show.
+
+    Read in one read-only connection. `schema` is "marts" in the warehouse and "" in the
+    published copy (tables in main).
+    """
+    prefix = f"{schema}." if schema else ""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        week_end = con.execute(
+            f"SELECT max(week_end_date) FROM {prefix}{BRIEF_TABLE} WHERE $monday IS NULL "
+            "OR week_end_date BETWEEN $monday::DATE AND $monday::DATE + INTERVAL 6 DAY",
+            {"monday": week_start},
+        ).fetchone()[0]
+        if week_end is None:
+            raise LookupError(f"{BRIEF_TABLE} has no rows for the week of {week_start or 'latest'}")
+        params = {"week_end": week_end}
+        briefs = con.execute(
+            f"SELECT * FROM {prefix}{BRIEF_TABLE} WHERE week_end_date = $week_end", params
+        ).df()
+        returns = con.execute(
+            f"""SELECT week_end_date, index_code, index_name, weekly_return, benchmark_return
+            FROM {prefix}fct_industry_weekly_returns
+            WHERE sw_level = 1 AND week_end_date <= $week_end AND week_end_date > $since
+            ORDER BY week_end_date""",
+            params | {"since": week_end - timedelta(weeks=HISTORY_WEEKS)},
+        ).df()
+        valuation = con.execute(
+            f"""SELECT trade_date, index_code, pe_method, pe FROM {prefix}fct_industry_valuation
+            WHERE trade_date <= $week_end AND trade_date > $week_end - INTERVAL {VALUATION_YEARS} YEAR
+                AND pe IS NOT NULL""",
+            params,
+        ).df()
+        reconciliation = con.execute(
+            f"SELECT * FROM {prefix}rpt_reconciliation WHERE week_end_date = $week_end "
+            "ORDER BY index_code, metric",
+            params,
+        ).df()
+        stats = {
+            source: SECTIONS[source].load(con, prefix, week_end)
+            for source in sorted(set(briefs["stats_source"].dropna()))
+            if source in SECTIONS
+        }
+    finally:
+        con.close()
+    return WeekData(week_end, briefs, returns, valuation, reconciliation, stats)
+
+
+# -- the brief -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Brief:
+    index_code: str
+    markdown: str
+    images: dict[str, bytes]  # file name -> PNG, referenced as img/<name> in the Markdown
+
+
+def synthetic_inputs(row: dict[str, Any]) -> set[str]:
+    return {s for s in (row.get("synthetic_inputs") or "").split(",") if s}
+
+
+def _sample_note(row: dict[str, Any], section: str) -> list[str]:
+    used = sorted(synthetic_inputs(row) & SECTION_INPUTS[section])
+    if not used:
+        return []
+    return [f"> **Sample data:** this section rests on synthetic inputs ({', '.join(used)}).", ""]
+
+
+def _is_sample(row: dict[str, Any], section: str) -> bool:
+    return bool(synthetic_inputs(row) & SECTION_INPUTS[section])
+
+
+def _movers(raw: str | None) -> list[dict[str, Any]]:
+    return json.loads(raw or "[]")
+
+
+def _stock(mover: dict[str, Any] | None) -> tuple[str, str]:
+    if mover is None:
+        return "", ""
+    flag = " [ST]" if mover.get("is_st") else ""
+    return f"{mover['name']} ({mover['symbol']}){flag}", pct(mover["weekly_return"])
 
 
 def _percentile(row: dict[str, Any], prefix: str) -> str:
     value = row[f"{prefix}_percentile_5y"]
+    n_obs = formats.count(row[f"{prefix}_n_obs_5y"] or 0)
     if value is None:
-        return (
-            f"5y percentile n/a (history too short: {row[f'{prefix}_n_obs_5y'] or 0} daily values)"
-        )
-    return (
-        f"5y percentile {pct(value, signed=False)} "
-        f"(window from {row[f'{prefix}_window_start_5y']}, {row[f'{prefix}_n_obs_5y']} daily values)"
-    )
+        return f"n/a: history too short ({n_obs} daily values in 5 years)"
+    return f"{pct(value, signed=False)} ({n_obs} daily values from {formats.day(row[f'{prefix}_window_start_5y'])})"
 
 
-def render_markdown(row: dict[str, Any]) -> str:
+def _header(row: dict[str, Any]) -> list[str]:
     lines = [
-        f"# {row['index_name']} ({row['index_code']}) weekly brief, week ending {row['week_end_date']}",
+        f"# {row['index_name']} ({row['index_code']}) weekly brief, week ending "
+        f"{formats.day(row['week_end_date'])}",
         "",
     ]
     if row["uses_synthetic_data"]:
+        inputs = ", ".join(sorted(synthetic_inputs(row)))
         lines += [
-            f"> **Sample data**: built from synthetic inputs ({row['synthetic_inputs']}); "
-            "numbers that depend on them are illustrative, not market facts.",
+            f"> **Sample data:** built from synthetic inputs ({inputs}); numbers that depend on "
+            "them are illustrative, not market facts.",
             "",
         ]
     lines += [
-        "## Performance",
-        f"- Week {row['week_start_date']}..{row['week_end_date']} "
-        f"({row['trading_days_in_week']} trading days)",
-        f"- Return {pct(row['weekly_return'])}, {row['benchmark_name']} {pct(row['benchmark_return'])}, "
-        f"excess {pct(row['excess_return'])}",
-        f"- Rank {row['rank_in_level']}/{row['n_in_level']} among SW level-1 industries",
+        f"**{row['index_name']} returned {pct(row['weekly_return'])}** in the week "
+        f"{formats.day(row['week_start_date'])} to {formats.day(row['week_end_date'])} "
+        f"({row['trading_days_in_week']} trading days), against "
+        f"{pct(row['benchmark_return'])} for {row['benchmark_name']}: an excess return of "
+        f"{pct(row['excess_return'])}. It ranks **{formats.rank(row['rank_in_level'], row['n_in_level'])}** "
+        "among SW level-1 industries.",
         "",
-        f"## Top 5 stocks ({row['n_stocks_ranked']} ranked)",
-        *(_movers(row["top_movers"]) or ["(no stock data for this industry)"]),
-        "",
-        "## Bottom 5 stocks",
-        *(_movers(row["bottom_movers"]) or ["(no stock data for this industry)"]),
-        "",
-        f"Not ranked: {row['n_new_listings']} new listings, {row['n_suspended']} suspended; "
-        f"{row['n_st']} ST names among members.",
-        "",
-        f"## Valuation (as of {row['valuation_date']})",
-        f"- PE(TTM), negatives excluded: {num(row['pe_ttm_ex_negative'], 'x')}; "
-        + _percentile(row, "pe_ttm"),
-        f"- SW-published PE: {num(row['sw_pe'], 'x')}; " + _percentile(row, "sw_pe"),
     ]
-    if row.get("stats_source") == "miit_software":
+    return lines
+
+
+def _performance(row: dict[str, Any]) -> list[str]:
+    return [
+        "## Performance",
+        "",
+        *_sample_note(row, "performance"),
+        "| | Weekly return |",
+        "|---|---:|",
+        f"| {row['index_name']} ({row['index_code']}) | {pct(row['weekly_return'])} |",
+        f"| {row['benchmark_name']} ({row['benchmark_code']}) | {pct(row['benchmark_return'])} |",
+        f"| Excess return | {pct(row['excess_return'])} |",
+        f"| Rank among SW L1 | {formats.rank(row['rank_in_level'], row['n_in_level'])} |",
+        f"| Close (index points) | {formats.num(row['close'])} |",
+        "",
+    ]
+
+
+def _valuation(row: dict[str, Any]) -> list[str]:
+    lines = [
+        f"## Valuation (as of {formats.day(row['valuation_date'])})",
+        "",
+        *_sample_note(row, "valuation"),
+        "| Measure | PE | 5-year percentile |",
+        "|---|---:|---|",
+    ]
+    if row["pe_ttm_ex_negative"] is not None:
+        lines.append(
+            f"| PE(TTM), negatives excluded (整体法) | {formats.multiple(row['pe_ttm_ex_negative'])} "
+            f"| {_percentile(row, 'pe_ttm')} |"
+        )
+    if row["sw_pe"] is not None:
+        lines.append(
+            f"| SW-published PE (申万市盈率) | {formats.multiple(row['sw_pe'])} | {_percentile(row, 'sw_pe')} |"
+        )
+    if row["pe_ttm_ex_negative"] is None and row["sw_pe"] is None:
+        lines.append("| (no valuation on or before the week's end) | n/a | n/a |")
+    lines.append("")
+    if row["pe_ttm_ex_negative"] is not None and row["sw_pe"] is not None:
         lines += [
+            "The two PEs are different numbers: ours is Σ market cap ÷ Σ earnings of the members "
+            "with PE(TTM) > 0; SW does not document its own.",
             "",
-            f"## Software industry, MIIT ({row['stats_period_label']} {str(row['stats_period_end'])[:4]})",
-            f"- Revenue {num(row['software_revenue'], ' 亿元')}, YoY {pct(row['software_revenue_yoy'])}",
-            f"- Profit {num(row['software_profit'], ' 亿元')}, YoY {pct(row['software_profit_yoy'])}",
-            f"- Exports {num(row['software_export'], ' 亿美元')}, YoY {pct(row['software_export_yoy'])}",
-            "- YoY as published by MIIT (comparable sample of firms).",
         ]
-    return "\n".join(lines) + "\n"
+    lines += [
+        "A 5-year percentile is the share of the window's daily values at or below the day's; "
+        "it is not given when the window holds too little history.",
+        "",
+    ]
+    return lines
+
+
+def _movers_table(row: dict[str, Any]) -> list[str]:
+    top, bottom = _movers(row["top_movers"]), _movers(row["bottom_movers"])
+    if not top and not bottom:
+        return []
+    lines = [
+        "## Top and bottom movers",
+        "",
+        *_sample_note(row, "movers"),
+        f"**Table 1:** the best and worst weekly returns among {formats.count(row['n_stocks_ranked'])} "
+        "ranked member stocks (membership as of the week's end).",
+        "",
+        "| # | Top 5 | Return | Bottom 5 | Return |",
+        "|---:|---|---:|---|---:|",
+    ]
+    for i in range(max(len(top), len(bottom))):
+        best = _stock(top[i] if i < len(top) else None)
+        worst = _stock(bottom[i] if i < len(bottom) else None)
+        lines.append(f"| {i + 1} | {best[0]} | {best[1]} | {worst[0]} | {worst[1]} |")
+    lines += [
+        "",
+        f"Not ranked: {row['n_new_listings']} new listings, {row['n_suspended']} suspended. "
+        f"{row['n_st']} members carry ST in their current name.",
+        "",
+    ]
+    return lines
+
+
+def _reconciliation(row: dict[str, Any], figures: pd.DataFrame) -> list[str]:
+    mine = figures[figures["index_code"] == row["index_code"]]
+    if mine.empty:
+        return []
+    flagged = int(mine["is_flagged"].sum())
+    lines = [
+        "## Reconciliation with published figures",
+        "",
+        f"{len(mine)} figures from the analyst's file, {flagged} flagged (beyond rounding or "
+        "not comparable).",
+        "",
+        "| Metric | Published | Computed | Difference | Status |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for fig in mine.to_dict("records"):
+        status = {"match": "match", "mismatch": "**MISMATCH**"}.get(
+            fig["status"], f"**not comparable**: {fig['note']}"
+        )
+        lines.append(
+            f"| {fig['metric']} | {fig['published_text']} | {reconciled(fig['computed_value'], fig['unit'])} "
+            f"| {reconciled(fig['difference'], fig['unit'])} | {status} |"
+        )
+    return [*lines, ""]
+
+
+def reconciled(value: float | None, unit: str | None) -> str:
+    """A value of rpt_reconciliation in its unit, written like the brief writes it."""
+    if unit == "fraction":
+        return pct(value, signed=False)
+    if unit == "multiple":
+        return formats.multiple(value)
+    if unit == "rank":
+        return formats.count(value)
+    return formats.num(value, f" {unit}" if unit in ("亿元", "亿美元") else "")
+
+
+def build_brief(row: dict[str, Any], week: WeekData | None = None) -> Brief:
+    """The brief of one industry; with `week`, charts and the week's tables too."""
+    images: dict[str, bytes] = {}
+
+    def add_image(name: str, caption: str, png: bytes) -> str:
+        images[name] = png
+        return f"![{caption}](img/{name})"
+
+    code = row["index_code"]
+    lines = _header(row) + _performance(row)
+    if week is not None:
+        perf_sample = _is_sample(row, "performance")
+        history = week.returns[week.returns["index_code"] == code]
+        this_week = week.returns[
+            week.returns["week_end_date"] == pd.Timestamp(row["week_end_date"])
+        ]
+        lines += [
+            add_image(
+                f"{code}-fig1.png",
+                f"Figure 1: {row['index_name']} vs {row['benchmark_name']}, this week and the past {HISTORY_WEEKS} weeks",
+                charts.performance_chart(history, row, perf_sample),
+            ),
+            "",
+            add_image(
+                f"{code}-l1.png",
+                f"All {row['n_in_level']} SW L1 industries' weekly returns, {row['index_name']} highlighted",
+                charts.l1_returns_chart(this_week, row, perf_sample),
+            ),
+            "",
+        ]
+    lines += _valuation(row)
+    if week is not None:
+        history = week.valuation[week.valuation["index_code"] == code]
+        if not history.empty:
+            lines += [
+                add_image(
+                    f"{code}-fig2.png",
+                    f"Figure 2: {row['index_name']} PE history over {VALUATION_YEARS} years",
+                    charts.valuation_chart(history, row, _is_sample(row, "valuation")),
+                ),
+                "",
+            ]
+    lines += _movers_table(row)
+    section = SECTIONS.get(row.get("stats_source") or "")
+    if section is not None:
+        lines += [f"## {section.title}", "", *_sample_note(row, "stats")]
+        stats = week.stats.get(row["stats_source"]) if week is not None else None
+        lines += [*section.render(row, stats, add_image, _is_sample(row, "stats")), ""]
+    if week is not None:
+        lines += _reconciliation(row, week.reconciliation)
+    return Brief(code, "\n".join(lines).rstrip() + "\n", images)
+
+
+def render_markdown(row: dict[str, Any]) -> str:
+    """The brief's text alone (no charts or week tables), from one brief row."""
+    return build_brief(row).markdown

@@ -30,6 +30,12 @@ class Published:
     rows: dict[str, int]
 
 
+def published_tables(published: Path) -> set[str]:
+    """The tables of the current published version (empty before the first publish)."""
+    manifest = published / "manifest.json"
+    return set(json.loads(manifest.read_text())["tables"]) if manifest.exists() else set()
+
+
 def versions_dir(published: Path) -> Path:
     return published.parent / f".{published.name}-versions"
 

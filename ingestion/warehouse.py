@@ -106,7 +106,9 @@ def load_raw(
     frame = combine(spec, fetched)
     load_id = uuid.uuid4().hex[:12]
     loaded_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    keys = pd.DataFrame({"_call_key": sorted({call_key(f.call) for f in fetched})})
+    keys = pd.DataFrame(
+        {"_call_key": pd.Series(sorted({call_key(f.call) for f in fetched}), dtype="str")}
+    )
     select = ", ".join(
         [f"CAST({quote(c)} AS {SQL_TYPES[k]}) AS {quote(c)}" for c, k in spec.columns.items()]
         + [

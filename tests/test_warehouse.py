@@ -79,3 +79,11 @@ def test_a_failed_load_leaves_the_previous_state(tmp_path):
             source="test",
         )
     assert rows(db) == before
+
+
+def test_a_load_of_no_calls_changes_nothing(tmp_path):
+    db = tmp_path / "w.duckdb"
+    load_raw(db, SPEC, [fetched("801750", [100.0])], source="test")
+    result = load_raw(db, SPEC, [], source="test")
+    assert (result.calls, result.rows) == (0, 0)
+    assert len(rows(db)) == 1

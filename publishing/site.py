@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import base64
 import html
+import multiprocessing
 import os
 import shutil
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from publishing import formats
-from publishing.brief import WeekData, build_brief, synthetic_inputs
+from publishing.brief import Brief, WeekData, build_brief, synthetic_inputs
 
 DOCS = "docs"
 DICTIONARY_HTML = f"{DOCS}/data_dictionary.html"
@@ -137,6 +139,29 @@ def _week_index(week: WeekData, rows: list[dict[str, Any]], folder: Path, gx_doc
     return "\n".join(lines)
 
 
+_worker_week: WeekData | None = None
+
+
+def _init_worker(week: WeekData) -> None:
+    global _worker_week
+    _worker_week = week
+
+
+def _build_in_worker(row: dict) -> Brief:
+    return build_brief(row, _worker_week)
+
+
+def build_briefs(rows: list[dict], week: WeekData) -> list[Brief]:
+    """Every brief of the week; charts are CPU-bound, so one process per core draws them."""
+    workers = min(len(rows), os.cpu_count() or 1)
+    if workers < 2:
+        return [build_brief(row, week) for row in rows]
+    # spawn, not fork: the caller may hold threads (Dagster) or a DuckDB handle.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, context, initializer=_init_worker, initargs=(week,)) as pool:
+        return list(pool.map(_build_in_worker, rows))
+
+
 def write_week(week: WeekData, site: Path, gx_docs: Path) -> WrittenWeek:
     """Write every brief of the week and its index page, then swap the week's folder in."""
     final = site / formats.day(week.week_end_date)
@@ -144,8 +169,7 @@ def write_week(week: WeekData, site: Path, gx_docs: Path) -> WrittenWeek:
     (staging / "img").mkdir(parents=True)
     try:
         rows = week.rows()
-        for row in rows:
-            brief = build_brief(row, week)
+        for row, brief in zip(rows, build_briefs(rows, week), strict=True):
             for name, png in brief.images.items():
                 (staging / "img" / name).write_bytes(png)
             title = f"{row['index_name']} ({row['index_code']}) {formats.day(row['week_end_date'])}"

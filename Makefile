@@ -66,3 +66,11 @@ sample: install  ## rebuild data/sample from ../shared/data
 
 clean:
 	rm -rf data/warehouse data/published data/.published-versions data/gx data/dagster_home dbt_project/target dbt_project/logs
+
+.PHONY: bench bench-smoke
+
+bench: install  ## synthetic markets at the sample's size and 5,000 stocks x 10 years (slow; not in `make test`)
+	$(BIN)/python -m bench.run --sizes sample,full
+
+bench-smoke: install  ## the bench at tiny size: pipeline, pandas and SQL floor give the same numbers
+	$(BIN)/pytest tests/test_bench_equivalence.py -q

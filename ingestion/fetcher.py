@@ -6,21 +6,18 @@ A live call never happens by surprise: replay reads only the snapshot, and a mis
 
 from __future__ import annotations
 
-import importlib
-import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 import pandas as pd
 
-from ingestion.snapshot import SHANGHAI, Provenance, Snapshot
-from ingestion.specs import LOCAL_FUNCTIONS, SPECS, Call, DatasetSpec, RunWindow, Upstream
-
-
-class NoDataError(Exception):
-    """An upstream call returned no data where its spec requires some."""
+from ingestion.backfill import Recorder, Universe, default_store, universe_from_env
+from ingestion.http import Net, run_net
+from ingestion.live import Caller, NoDataError, is_no_data, resolve_function
+from ingestion.snapshot import Provenance, Snapshot
+from ingestion.specs import SPECS, Call, DatasetSpec, RunWindow, Upstream
 
 
 @dataclass(frozen=True)
@@ -39,46 +36,48 @@ class Fetcher(Protocol):
     def fetch(self, spec: DatasetSpec, call: Call) -> Fetched: ...
 
 
-def resolve_function(name: str):
-    """The callable behind a spec's function name, looked up at call time so tests can patch it."""
-    if name in LOCAL_FUNCTIONS:
-        module, attr = LOCAL_FUNCTIONS[name].split(":")
-        return getattr(importlib.import_module(module), attr)
-    os.environ.setdefault("TQDM_DISABLE", "1")
-    import akshare
-
-    return getattr(akshare, name)
-
-
-def is_no_data(frame: pd.DataFrame) -> bool:
-    """akshare's empty shapes after the call returned: a zero-column or a zero-row frame."""
-    return frame.shape[1] == 0 or len(frame) == 0
+WEEKLY_INDUSTRIES = "801750"  # live runs follow SW Computer unless SECTORPULSE_INDUSTRIES says
 
 
 class LiveFetcher:
+    """Live akshare through the choke point (ingestion.http), recorded into a store snapshot
+    (SECTORPULSE_STORE, default data/live) that also answers what it already holds, so a weekly
+    run asks upstream only for what is new (ingestion.backfill, docs/live-mode.md)."""
+
     source = "live"
     snapshot = None
 
-    def __init__(self, as_of: datetime | None = None):
+    def __init__(
+        self,
+        as_of: datetime | None = None,
+        *,
+        store: Snapshot | None = None,
+        net: Net | None = None,
+        weekly: bool = True,
+        universe: Universe | str | None = "env",
+        now: Callable[[], datetime] | None = None,
+    ):
         self._as_of = as_of
+        self.store = store or Snapshot(default_store())
+        self.net = net or run_net()
+        if universe == "env":
+            universe = universe_from_env(WEEKLY_INDUSTRIES if weekly else "all")
+        self.recorder = Recorder(
+            self.store, Caller(self.net), weekly=weekly, universe=universe, now=now
+        )
 
     def window(self, as_of: datetime | None = None) -> RunWindow:
-        day = (as_of or self._as_of or datetime.now(SHANGHAI)).date()
-        return RunWindow(as_of=day)
+        day = (as_of or self._as_of or self.recorder.now()).date()
+        # Keep the store's start dates, so recorded series are extended, not fetched again.
+        base = self.store.window if self.store.exists() else RunWindow(as_of=day)
+        return replace(base, as_of=day)
 
     def fetch(self, spec: DatasetSpec, call: Call) -> Fetched:
-        function = resolve_function(call.function)
-        try:
-            frame = function(**call.kwargs)
-        except KeyError as exc:  # several akshare functions signal "no rows" this way
-            frame = pd.DataFrame()
-            if not spec.empty_ok:
-                raise NoDataError(
-                    f"dataset {spec.name!r}: {call.describe()} returned no data (KeyError {exc})"
-                ) from exc
-        if is_no_data(frame) and not spec.empty_ok:
-            raise NoDataError(f"dataset {spec.name!r}: {call.describe()} returned no data")
-        return Fetched(call, frame, "real")
+        served = self.recorder.serve(spec, call)
+        return Fetched(call, served.frame, served.provenance)
+
+    def request_metadata(self) -> dict[str, int | float | str]:
+        return self.net.metadata()
 
 
 class ReplayFetcher:
@@ -96,13 +95,13 @@ class ReplayFetcher:
 
 
 class RecordFetcher:
-    """Calls live and writes exactly what came back into a snapshot."""
+    """Calls live and writes exactly what came back into a snapshot (it is the live store)."""
 
     source = "record"
 
     def __init__(self, snapshot: Snapshot, live: LiveFetcher | None = None):
         self.snapshot = snapshot
-        self.live = live or LiveFetcher()
+        self.live = live or LiveFetcher(store=snapshot, weekly=False)
 
     def window(self, as_of: datetime | None = None) -> RunWindow:
         window = self.live.window(as_of)
@@ -111,9 +110,10 @@ class RecordFetcher:
         return window
 
     def fetch(self, spec: DatasetSpec, call: Call) -> Fetched:
-        fetched = self.live.fetch(spec, call)
-        self.snapshot.write(spec.name, call, fetched.frame, provenance="real")
-        return fetched
+        return self.live.fetch(spec, call)
+
+    def request_metadata(self) -> dict[str, int | float | str]:
+        return self.live.request_metadata()
 
 
 def fetch_dataset(
@@ -137,4 +137,21 @@ def make_fetcher(source: str) -> Fetcher:
     return ReplayFetcher(Snapshot(source))
 
 
-__all__ = ["SPECS", "Fetched", "Fetcher", "NoDataError", "fetch_dataset", "make_fetcher"]
+def request_metadata(fetcher: Fetcher) -> dict[str, int | float | str]:
+    """This run's live request counts (per upstream group, failures, throttle wait), for an
+    asset's MaterializeResult metadata; empty for replay."""
+    counts = getattr(fetcher, "request_metadata", None)
+    return counts() if counts else {}
+
+
+__all__ = [
+    "SPECS",
+    "Fetched",
+    "Fetcher",
+    "NoDataError",
+    "fetch_dataset",
+    "is_no_data",
+    "make_fetcher",
+    "request_metadata",
+    "resolve_function",
+]

@@ -60,6 +60,22 @@ Planner = Callable[[RunWindow, Upstream], list[Call]]
 
 
 @dataclass(frozen=True)
+class Fallback:
+    """Another akshare function that can stand in for a spec's function in live mode.
+
+    Its frame has other columns, so `to_spec` maps it onto the spec's columns (documented in
+    docs/live-mode.md); the result is labelled `derived`, and the fallback's own frame is recorded
+    beside it as `real`.
+    """
+
+    function: str
+    columns: Mapping[str, str]  # what the fallback returns: column -> kind (order not checked)
+    kwargs: Callable[[Call], dict[str, str] | None]  # its call for a planned call; None: n/a
+    to_spec: Callable[[pd.DataFrame, Call], pd.DataFrame]  # its frame -> the spec's columns
+    loses: str  # what the mapping cannot carry over, for the manifest note
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     name: str  # also the raw table name: raw.<name>
     function: str  # akshare function, resolved at call time
@@ -71,6 +87,8 @@ class DatasetSpec:
     depends_on: tuple[str, ...] = ()  # datasets whose frames the plan reads
     call_args_in_frame: tuple[str, ...] = ()  # kwargs staging must read from _call_args
     description: str = ""
+    fallbacks: tuple[Fallback, ...] = ()  # tried in order when live `function` fails or is blocked
+    max_age_days: int = 0  # live: reuse a recorded call without dates this long (0: one day)
 
 
 def _ymd(d: date) -> str:
@@ -109,6 +127,102 @@ def _plan_csi(window: RunWindow, upstream: Upstream) -> list[Call]:
         )
         for code in window.benchmarks
     ]
+
+
+def _em_index_symbol(code: str) -> str:
+    return ("sh" if code.startswith("000") else "sz" if code.startswith("399") else "csi") + code
+
+
+CSI_COLUMNS: dict[str, str] = {
+    "日期": "date",
+    "指数代码": "str",
+    "指数中文全称": "str",
+    "指数中文简称": "str",
+    "指数英文全称": "str",
+    "指数英文简称": "str",
+    "开盘": "float",
+    "最高": "float",
+    "最低": "float",
+    "收盘": "float",
+    "涨跌": "float",
+    "涨跌幅": "float",
+    "成交量": "float",
+    "成交金额": "float",
+    "样本数量": "int",
+    "滚动市盈率": "float",
+}
+_OHLC = {"开盘": "open", "最高": "high", "最低": "low", "收盘": "close"}
+
+
+def _csi_from_bars(frame: pd.DataFrame, call: Call) -> pd.DataFrame:
+    """An OHLC frame (date, open, high, low, close) onto csi_index_daily's columns, in the window.
+
+    Names, 涨跌/涨跌幅, 样本数量 and 滚动市盈率 are not in the fallbacks' frames and stay empty;
+    成交量/成交金额 stay empty too, because each source counts volume in its own unit.
+    """
+    dates = pd.to_datetime(frame["date"]).dt.date
+    start = pd.Timestamp(call.kwargs["start_date"]).date()
+    end = pd.Timestamp(call.kwargs["end_date"]).date()
+    keep = ((dates >= start) & (dates <= end)).to_numpy()
+    rows = frame[keep].reset_index(drop=True)
+    n = len(rows)
+    empty = {
+        "str": pd.Series([pd.NA] * n, dtype="str"),
+        "int": pd.Series([pd.NA] * n, dtype="Int64"),
+    }
+    out = {}
+    for name, kind in CSI_COLUMNS.items():
+        if name in _OHLC:
+            out[name] = pd.to_numeric(rows[_OHLC[name]], errors="coerce").astype("float64")
+        else:
+            out[name] = empty.get(kind, pd.Series([float("nan")] * n, dtype="float64"))
+    out["日期"] = pd.Series(list(dates[keep]), dtype=object)
+    out["指数代码"] = pd.Series([call.kwargs["symbol"]] * n, dtype="str")
+    return pd.DataFrame(out)
+
+
+_CSI_LOSES = "names, 涨跌, 涨跌幅, 成交量, 成交金额, 样本数量 and 滚动市盈率 left empty"
+CSI_FALLBACKS = (
+    # Eastmoney first: one request for the window. Sina last: full history, V8 decoding, bans bulk use.
+    Fallback(
+        function="stock_zh_index_daily_em",
+        columns={
+            "date": "str",
+            "open": "float",
+            "close": "float",
+            "high": "float",
+            "low": "float",
+            "volume": "float",
+            "amount": "float",
+        },
+        kwargs=lambda call: {
+            "symbol": _em_index_symbol(call.kwargs["symbol"]),
+            "start_date": call.kwargs["start_date"],
+            "end_date": call.kwargs["end_date"],
+        },
+        to_spec=_csi_from_bars,
+        loses=_CSI_LOSES,
+    ),
+    Fallback(
+        function="stock_zh_index_daily",
+        columns={
+            "date": "date",
+            "open": "float",
+            "high": "float",
+            "low": "float",
+            "close": "float",
+            "volume": "float",
+        },
+        # Sina carries exchange indices (000xxx, 399xxx) only, not CSI's own 93xxxx.
+        kwargs=lambda call: (
+            {"symbol": _em_index_symbol(call.kwargs["symbol"])}
+            if call.kwargs["symbol"][:3] in ("000", "399")
+            else None
+        ),
+        to_spec=_csi_from_bars,
+        loses=_CSI_LOSES + "; rows outside the window dropped",
+    ),
+)
 
 
 def _year_chunks(start: date, end: date) -> list[tuple[date, date]]:
@@ -165,6 +279,7 @@ SPECS: dict[str, DatasetSpec] = {
             host="finance.sina.com.cn",
             grain=("trade_date",),
             description="SSE trading days (holidays excluded).",
+            max_age_days=30,  # changes once a year, when the exchange publishes its holidays
         ),
         DatasetSpec(
             name="sw_index_spot",
@@ -202,34 +317,20 @@ SPECS: dict[str, DatasetSpec] = {
             plan=_plan_sw_index_daily,
             host="www.swsresearch.com",
             grain=("代码", "日期"),
-            depends_on=("sw_index_spot",),
+            # sw_index_valuation: a weekly live run checks its spot bars against SW's L1 closes
+            depends_on=("sw_index_spot", "sw_index_valuation"),
             description="Daily OHLC history of each SW index (full history per call).",
         ),
         DatasetSpec(
             name="csi_index_daily",
             function="stock_zh_index_hist_csindex",
-            columns={
-                "日期": "date",
-                "指数代码": "str",
-                "指数中文全称": "str",
-                "指数中文简称": "str",
-                "指数英文全称": "str",
-                "指数英文简称": "str",
-                "开盘": "float",
-                "最高": "float",
-                "最低": "float",
-                "收盘": "float",
-                "涨跌": "float",
-                "涨跌幅": "float",
-                "成交量": "float",
-                "成交金额": "float",
-                "样本数量": "int",
-                "滚动市盈率": "float",
-            },
+            columns=CSI_COLUMNS,
             plan=_plan_csi,
             host="www.csindex.com.cn",
             grain=("指数代码", "日期"),
             description="CSI benchmark indices (CSI 300, CSI Computer Theme) with rolling PE.",
+            # csindex is primary because only it carries 滚动市盈率 and the names.
+            fallbacks=CSI_FALLBACKS,
         ),
         DatasetSpec(
             name="sw_index_valuation",

@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from ingestion import paths
-from ingestion.fetcher import fetch_dataset
+from ingestion.fetcher import Fetcher, fetch_dataset, request_metadata
 from ingestion.snapshot import SHANGHAI
 from ingestion.specs import SPECS, DatasetSpec, RunWindow
 from ingestion.warehouse import combine, load_raw, read_raw_frame
@@ -31,10 +31,9 @@ def raw_check_name(dataset: str) -> str:
     return f"gx_raw_{dataset}"
 
 
-def run_window(settings: PipelineSettings, partition_key: str) -> RunWindow:
+def run_window(fetcher: Fetcher, partition_key: str) -> RunWindow:
     """The window a weekly partition asks for; a snapshot must cover the week it serves."""
     week_start, week_end = week_bounds(partition_key)
-    fetcher = settings.fetcher()
     if fetcher.snapshot is None:
         today = datetime.now(SHANGHAI).date()
         return fetcher.window(datetime.combine(min(week_end, today), time(), SHANGHAI))
@@ -81,8 +80,8 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     def raw_asset(
         context: dg.AssetExecutionContext, settings: PipelineSettings
     ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
-        window = run_window(settings, context.partition_key)
         fetcher = settings.fetcher()
+        window = run_window(fetcher, context.partition_key)
         upstream = {d: read_raw_frame(settings.warehouse(), SPECS[d]) for d in spec.depends_on}
         fetched = list(fetch_dataset(spec, fetcher, window, upstream))
         frame = combine(spec, fetched)
@@ -117,6 +116,7 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 "source": fetcher.source,
                 "as_of": window.as_of.isoformat(),
                 "provenance": ", ".join(provenance),
+                **request_metadata(fetcher),
             }
         )
 
@@ -177,7 +177,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     ):
         # dbt's profile reads the warehouse path from the environment of its subprocess.
         os.environ["SECTORPULSE_DUCKDB"] = str(settings.warehouse().resolve())
-        yield from dbt.cli(["build"], context=context).stream()
+        # dbt unit tests pin the SQL, not the data: the test suite runs them (tests/test_dbt_unit.py).
+        build = ["build", "--exclude-resource-type", "unit_test"]
+        yield from dbt.cli(build, context=context).stream()
 
     return sectorpulse_dbt
 

@@ -151,5 +151,76 @@ def publish(week: Week = None) -> None:
         typer.echo(f"{label}: {path}")
 
 
+@app.command()
+def record(
+    week: Week = None,
+    start: Annotated[
+        str | None, typer.Option(help="backfill a range from this day, YYYY-MM-DD")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="last day of the range (default: today)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="snapshot to record into (default: $SECTORPULSE_STORE)")
+    ] = None,
+    industries: Annotated[
+        str,
+        typer.Option(
+            envvar="SECTORPULSE_INDUSTRIES", help="SW L1 codes whose stocks to follow, or all"
+        ),
+    ] = "all",
+    dataset: Annotated[
+        list[str] | None, typer.Option(help="only this dataset and what it reads (repeatable)")
+    ] = None,
+    budget: Annotated[
+        list[str] | None, typer.Option(help="requests per run for a host group, e.g. sw=50")
+    ] = None,
+) -> None:
+    """Record live akshare calls into a snapshot; a rerun fetches only what is missing."""
+    from ingestion.backfill import record_live
+
+    report = record_live(
+        out=out,
+        week=date.fromisoformat(week) if week else None,
+        start=date.fromisoformat(start) if start else None,
+        end=date.fromisoformat(end) if end else None,
+        industries=industries,
+        datasets=dataset,
+        budgets={k: int(v) for k, v in (b.split("=", 1) for b in budget or [])},
+    )
+    typer.echo(report.summary())
+    if not report.complete:
+        raise typer.Exit(1)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option(help="snapshot directory to (re)write")],
+    stocks: Annotated[int, typer.Option(help="number of stocks")] = 200,
+    years: Annotated[int, typer.Option(help="years of history, ending on --end")] = 2,
+    seed: Annotated[
+        int, typer.Option(help="random seed; the output depends only on the options")
+    ] = 7,
+    end: Annotated[str, typer.Option(help="last day of the market, YYYY-MM-DD")] = "2025-01-24",
+    as_of: Annotated[
+        str | None, typer.Option(help="snapshot as of this day (default: --end)")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="first day of the window, e.g. a week's Monday for a delta")
+    ] = None,
+    parquet: Annotated[
+        Path | None, typer.Option(help="also write the whole window as raw Parquet here")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="processes writing stock entries")] = 1,
+) -> None:
+    """Write a deterministic synthetic snapshot (docs/scale.md); replay it with `run --source`."""
+    from ingestion.synth import MarketSpec, generate
+
+    def day(text: str | None) -> date | None:
+        return date.fromisoformat(text) if text else None
+
+    spec = MarketSpec(stocks, years, seed, date.fromisoformat(end))
+    window = generate(spec, out, day(as_of), day(since), parquet, workers)
+    typer.echo(f"wrote {out}: synthetic, {stocks} stocks, {window.stock_start}..{window.as_of}")
+
+
 if __name__ == "__main__":
     app()

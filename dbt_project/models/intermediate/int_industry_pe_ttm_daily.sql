@@ -3,11 +3,24 @@
 -- A loss-making member (pe_ttm < 0) and a zero PE are excluded from both sums and counted in
 -- n_excluded_nonpositive. Members without a valuation (or without a cap or PE) that day are not
 -- counted at all, so n_members = n_positive_pe + n_excluded_nonpositive.
+--
+-- Incremental by trade_date: a run rebuilds the days from incremental_since on (docs/scale.md).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='trade_date',
+    on_schema_change='fail',
+) }}
+{%- set since = incremental_since('trade_date') %}
+
 with
 
 trading_days as (
 
     select trade_date from {{ ref('int_trading_weeks') }}
+    {%- if since %}
+    where trade_date >= date '{{ since }}'
+    {%- endif %}
 
 ),
 

@@ -6,6 +6,18 @@
 -- Weeks run from the second week of the stock-bar history (the first has no previous close for
 -- anyone) to the last week with stock bars. Not yet listed (first bar after the week) and
 -- delisted members (no bar since, and not in the current name list) have no row.
+--
+-- Incremental by calendar week: a run rebuilds the weeks from incremental_since on (the latest
+-- week held, and var incremental_lookback_weeks before it) and keeps older weeks as built, names
+-- and ST flags included (docs/scale.md). `dbt build --full-refresh` rebuilds every week.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='week_start_date',
+    on_schema_change='fail',
+) }}
+{%- set since = incremental_since('week_start_date') %}
+
 with
 
 trading_weeks as (
@@ -37,14 +49,13 @@ stock_names as (
 
 ),
 
-{{ weekly_close_ctes('stock_weeks', 'stock_bars', 'trading_weeks', 'symbol') }},
+{{ weekly_close_ctes('stock_weeks', 'stock_bars', 'trading_weeks', 'symbol', since) }},
 
 stock_history as (
 
     select
-        min(week_end_date) as first_week_end_date,
-        max(week_end_date) as last_week_end_date
-    from stock_weeks_bar_weeks
+        (select min(first_bar_week_end_date) from stock_weeks_starts) as first_week_end_date,
+        (select max(week_end_date) from stock_weeks_bar_weeks) as last_week_end_date
 
 ),
 
@@ -52,9 +63,8 @@ stock_last_bars as (
 
     select
         symbol,
-        max(last_bar_date) as last_bar_date
-    from stock_weeks_bar_weeks
-    group by symbol
+        last_bar_date
+    from stock_weeks_starts
 
 ),
 
@@ -70,6 +80,9 @@ weeks as (
         on
             trading_weeks.week_end_date > stock_history.first_week_end_date
             and trading_weeks.week_end_date <= stock_history.last_week_end_date
+    {%- if since %}
+    where trading_weeks.week_start_date >= date '{{ since }}'
+    {%- endif %}
 
 ),
 

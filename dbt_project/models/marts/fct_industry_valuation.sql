@@ -6,7 +6,17 @@
 -- are <= the day's value (the day itself included), null when that window holds fewer than
 -- percentile_min_obs_per_year × Y values. cume_dist over a date-range frame computes exactly that
 -- count in O(n log n); the frame "Y years - 1 day preceding" is the half-open window on dates.
+--
+-- Incremental by trade_date: a run rebuilds the days from incremental_since on, reading the
+-- daily values of the 10 years before them for the windows (docs/scale.md).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='trade_date',
+    on_schema_change='fail',
+) }}
 {%- set min_obs_per_year = var('percentile_min_obs_per_year') %}
+{%- set since = incremental_since('trade_date') %}
 with
 
 l1_industries as (
@@ -48,8 +58,14 @@ sw_published as (
 daily_values as (
 
     select * from ttm_ex_negative
+    {%- if since %}
+    where trade_date > date '{{ since }}' - interval 10 years
+    {%- endif %}
     union all
     select * from sw_published
+    {%- if since %}
+    where trade_date > date '{{ since }}' - interval 10 years
+    {%- endif %}
 
 ),
 
@@ -157,3 +173,6 @@ left join shares
         daily_values.index_code = shares.index_code
         and daily_values.pe_method = shares.pe_method
         and daily_values.trade_date = shares.trade_date
+{%- if since %}
+where daily_values.trade_date >= date '{{ since }}'
+{%- endif %}

@@ -1,8 +1,24 @@
+-- An incremental table, unlike the other staging models (views): at 12.5 M rows a view reruns
+-- the latest-load dedup on every read, and a build reads this model several times. A run takes the
+-- raw rows loaded since the last one and replaces their grain (docs/scale.md); rows deleted
+-- from raw leave staging on `dbt build --full-refresh`.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['symbol', 'trade_date'],
+    on_schema_change='fail',
+) }}
+
 with
 
 source as (
 
     select * from {{ source('akshare', 'stock_valuation') }}
+    {%- if is_incremental() %}
+    -- Loads after the last build. Strictly after: load times have whole seconds, and no load
+    -- can share the second of one this model already saw, as a build takes longer than that.
+    where _loaded_at > (select max(loaded_at) from {{ this }})
+    {%- endif %}
 
 ),
 

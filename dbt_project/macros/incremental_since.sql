@@ -1,0 +1,16 @@
+{#- The first day an incremental run rebuilds, as a date literal's text: the Monday of the latest
+    week `column` already holds in this model, minus var('incremental_lookback_weeks') weeks.
+    Rows from that day on are recomputed (the current week, late or corrected bars); older rows are
+    kept. none on a full build: a new table, or `dbt build --full-refresh`. See docs/scale.md. -#}
+{% macro incremental_since(column) -%}
+    {%- if not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        select cast(date_trunc('week', max({{ column }})) as date)
+            - {{ 7 * var('incremental_lookback_weeks') }}
+        from {{ this }}
+    {%- endset -%}
+    {%- set since = run_query(query).columns[0].values()[0] -%}
+    {{ return(since.isoformat() if since else none) }}
+{%- endmacro %}

@@ -1,0 +1,104 @@
+"""GX at scale: the batch of a model that a run rebuilt, rather than its whole history.
+
+A weekly run rebuilds the incremental models from `incremental_since` on: the Monday of the latest
+week they held, minus var incremental_lookback_weeks weeks (dbt_project/macros/incremental_since.sql).
+The model suites validate the rows from the run's week minus that lookback on: whole weeks, so the
+per-week parts (rank groups, the latest week's 31 L1 industries, mover counts) see complete groups.
+After a full build `since` is None and the batch is the whole model. Raw frames are batched by the
+loader instead (ingestion.bulk: the rows a load inserts). See docs/scale.md.
+
+    since = batch_since(week_start)        # the partition's Monday; None after a full build
+    result = validate_model_batch(con, "fct_industry_weekly_returns", since)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import duckdb
+import pandas as pd
+
+from ingestion.bulk import VALIDATE_CHUNK_ROWS, chunk_keys
+from ingestion.paths import DBT_PROJECT_DIR
+from quality import SuiteResult, validate_model
+
+# Models whose batch can be millions of rows (after a full build), validated in chunks of whole
+# values of this column: their suites check rows and keys within one value only.
+CHUNK_COLUMN = {"stg_akshare__stock_bars": "symbol"}
+
+# The date column that places a model's rows in weeks; None: small, validated whole.
+BATCH_COLUMN: dict[str, str | None] = {
+    "stg_akshare__sw_index_bars": "trade_date",
+    "stg_akshare__stock_bars": "trade_date",
+    "stg_miit__software_stats": None,
+    "fct_industry_weekly_returns": "week_end_date",
+    "fct_industry_valuation": "trade_date",
+    "mart_industry_movers": "week_end_date",
+    "fct_software_industry_stats": None,
+    "rpt_industry_weekly_brief": "week_end_date",
+}
+
+
+def relation(model: str) -> str:
+    return f"{'staging' if model.startswith('stg_') else 'marts'}.{model}"
+
+
+def lookback_weeks() -> int:
+    """var incremental_lookback_weeks of dbt_project.yml."""
+    import yaml
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return int(project["vars"]["incremental_lookback_weeks"])
+
+
+def batch_since(week_start: date) -> date:
+    """First day of the batch of a run for the week starting `week_start` (its Monday)."""
+    return week_start - timedelta(weeks=lookback_weeks())
+
+
+def batch_query(model: str, since: date | None) -> str:
+    """SQL for the model's rows from `since` on; all of them when since is None."""
+    column = BATCH_COLUMN[model]
+    if since is None or column is None:
+        return f"SELECT * FROM {relation(model)}"
+    return f"SELECT * FROM {relation(model)} WHERE {column} >= DATE '{since.isoformat()}'"
+
+
+def validate_model_batch(
+    con: duckdb.DuckDBPyConnection, model: str, since: date | None
+) -> SuiteResult:
+    """The model's suite on its rows from `since` on, in chunks when the batch is big.
+
+    A chunked batch gives one result: passed when every chunk passed, with every chunk's
+    failures; tolerances (`mostly`) apply per chunk.
+    """
+    column = CHUNK_COLUMN.get(model)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW model_batch AS {batch_query(model, since)}")
+    groups = chunk_keys(con, "model_batch", column, VALIDATE_CHUNK_ROWS) if column else [None]
+    results = []
+    for keys in groups:
+        where = ""
+        if keys is not None:
+            con.register("chunk_keys", pd.DataFrame({column: keys}))
+            where = f" WHERE {column} IN (SELECT {column} FROM chunk_keys)"
+        # Through Arrow: a few times faster than .df(), and the suites give the same results.
+        batch = con.sql(f"SELECT * FROM model_batch{where}").to_arrow_table()
+        results.append(validate_model(model, batch.to_pandas(date_as_object=False)))
+    return combine_results(results)
+
+
+def combine_results(results: list[SuiteResult]) -> SuiteResult:
+    """One result for a suite run on several chunks of a batch."""
+    first = results[0]
+    errors = [r.error for r in results if r.error]
+    return replace(
+        first,
+        success=all(r.success for r in results),
+        failures=[f for r in results for f in r.failures],
+        warnings=[w for r in results for w in r.warnings],
+        error="\n".join(errors) if errors else None,
+        rows=sum(r.rows for r in results),
+        seconds=sum(r.seconds for r in results),
+        gx_results=[g for r in results for g in r.gx_results],
+    )

@@ -8,7 +8,7 @@ run after the publish, so the briefs of a week match the marts BI sees from the 
 import dagster as dg
 
 from orchestration.assets import DUCKDB_POOL, raw_key
-from orchestration.partitions import week_bounds, weekly_partitions
+from orchestration.partitions import week_bounds, weekly_backfill, weekly_partitions
 from orchestration.resources import PipelineSettings
 from publishing.brief import load_week
 from publishing.reconciliation import SPEC, figures_dir, load_figures
@@ -20,6 +20,7 @@ from publishing.site import gx_docs_index, site_dir, write_week
     group_name="raw",
     kinds={"python", "duckdb"},
     partitions_def=weekly_partitions,
+    backfill_policy=weekly_backfill,
     pool=DUCKDB_POOL,
     description=(
         "Figures an analyst published, one CSV per week (industry, metric, value) from "
@@ -39,6 +40,7 @@ def analyst_published_figures(settings: PipelineSettings) -> dg.MaterializeResul
     group_name="published",
     kinds={"python", "html"},
     partitions_def=weekly_partitions,
+    backfill_policy=weekly_backfill,
     pool=DUCKDB_POOL,
     description=(
         "One brief per SW L1 industry (Markdown + self-contained HTML with charts) and an index "

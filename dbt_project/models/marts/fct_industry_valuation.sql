@@ -8,7 +8,7 @@
 -- count in O(n log n); the frame "Y years - 1 day preceding" is the half-open window on dates.
 --
 -- Incremental by trade_date: a run rebuilds the days from incremental_since on, reading the
--- daily values of the 10 years before them for the windows (docs/scale.md).
+-- daily values of the 10 years before them for the longest window (docs/scale.md).
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -17,6 +17,16 @@
 ) }}
 {%- set min_obs_per_year = var('percentile_min_obs_per_year') %}
 {%- set since = incremental_since('trade_date') %}
+{%- set window_years = [3, 5, 10] %}
+{%- set trailing_windows -%}
+    {%- for years in window_years %}
+        trailing_{{ years }}y as (
+            partition by index_code, pe_method
+            order by trade_date
+            range between interval '{{ years }} years -1 day' preceding and current row
+        ){{ "," if not loop.last }}
+    {%- endfor %}
+{%- endset %}
 with
 
 l1_industries as (
@@ -84,22 +94,7 @@ windows as (
         min(trade_date) filter (where pe is not null) over trailing_10y as window_start_10y
 
     from daily_values
-    window
-        trailing_3y as (
-            partition by index_code, pe_method
-            order by trade_date
-            range between interval '3 years -1 day' preceding and current row
-        ),
-        trailing_5y as (
-            partition by index_code, pe_method
-            order by trade_date
-            range between interval '5 years -1 day' preceding and current row
-        ),
-        trailing_10y as (
-            partition by index_code, pe_method
-            order by trade_date
-            range between interval '10 years -1 day' preceding and current row
-        )
+    window {{ trailing_windows }}
 
 ),
 
@@ -116,22 +111,7 @@ shares as (
 
     from daily_values
     where pe is not null
-    window
-        trailing_3y as (
-            partition by index_code, pe_method
-            order by trade_date
-            range between interval '3 years -1 day' preceding and current row
-        ),
-        trailing_5y as (
-            partition by index_code, pe_method
-            order by trade_date
-            range between interval '5 years -1 day' preceding and current row
-        ),
-        trailing_10y as (
-            partition by index_code, pe_method
-            order by trade_date
-            range between interval '10 years -1 day' preceding and current row
-        )
+    window {{ trailing_windows }}
 
 )
 
@@ -143,21 +123,14 @@ select
     daily_values.pe,
     daily_values.n_members,
     daily_values.n_excluded_nonpositive,
-    case
-        when windows.n_obs_3y >= {{ min_obs_per_year }} * 3 then shares.share_le_3y
-    end as percentile_3y,
-    windows.window_start_3y,
-    cast(windows.n_obs_3y as integer) as n_obs_3y,
-    case
-        when windows.n_obs_5y >= {{ min_obs_per_year }} * 5 then shares.share_le_5y
-    end as percentile_5y,
-    windows.window_start_5y,
-    cast(windows.n_obs_5y as integer) as n_obs_5y,
-    case
-        when windows.n_obs_10y >= {{ min_obs_per_year }} * 10 then shares.share_le_10y
-    end as percentile_10y,
-    windows.window_start_10y,
-    cast(windows.n_obs_10y as integer) as n_obs_10y,
+    {%- for years in window_years %}
+        case
+            when windows.n_obs_{{ years }}y >= {{ min_obs_per_year }} * {{ years }}
+                then shares.share_le_{{ years }}y
+        end as percentile_{{ years }}y,
+        windows.window_start_{{ years }}y,
+        cast(windows.n_obs_{{ years }}y as integer) as n_obs_{{ years }}y,
+    {%- endfor %}
     coalesce(daily_values.provenance = 'synthetic', false) as is_synthetic
 
 from daily_values

@@ -1,76 +1,57 @@
-"""The pipeline's stages at scale, timed: ingest/load, GX, dbt, publish.
+"""The weekly Dagster job at scale, timed by stage: load, GX, dbt, publish.
 
-    python -m bench.pipeline --snapshot DIR --work DIR [--full-refresh] [--week-start YYYY-MM-DD]
+    python -m bench.pipeline --snapshot DIR --work DIR --week YYYY-MM-DD [--full-refresh]
 
-Runs what the weekly Dagster job runs, in its order, in one process: the raw datasets (bulk
-replay of the snapshot, each batch validated by its GX raw suite before it is written), `dbt build`
-(a subprocess, as dagster-dbt runs it), the GX model suites on the rebuilt batch, and the publish.
-Prints one JSON object: seconds and peak RSS per stage. Dagster itself is not in the loop; see
-bench/README.md.
+Runs `weekly_sector_job` in-process for the week, exactly as `sectorpulse run --source DIR` does
+(orchestration.cli.run_week), with the warehouse, published files and GX Data Docs under --work.
+The briefs step is left out: it draws 31 briefs whatever the market's size, and the pandas
+baseline and SQL floor draw none. Prints one JSON object: seconds by stage, from the run's event
+log, and what was loaded.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
-from bench.measure import peak_rss_mb, reset_peak_rss, run_watched
-from ingestion.bulk import load_snapshot
 from ingestion.paths import DBT_PROJECT_DIR
-from ingestion.snapshot import Snapshot
-from orchestration.assets import MART_MODELS
-from publishing.publish import publish_marts
-from quality import MODEL_SUITES, validate_raw
-from quality.batches import batch_since, validate_model_batch
+from orchestration.assets import DBT_RUN_TARGET
+from orchestration.cli import RunReport, run_week
+from orchestration.resources import PipelineSettings
 
 
-class Stages:
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self.rss_mb: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        reset_peak_rss()
-        started = time.perf_counter()
-        yield
-        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
-        self.rss_mb[name] = max(self.rss_mb.get(name, 0.0), peak_rss_mb())
-
-    def add(self, name: str, seconds: float) -> None:
-        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+def stage_of(step: str) -> str:
+    """The bench's stage of a job step (its key in the event log)."""
+    if "_gx_" in step:  # staging__stg_x_gx_stg_x: a GX model check
+        return "gx"
+    if step.startswith("raw__"):
+        return "load"  # its GX raw check runs inside the step; moved to "gx" below
+    if step.startswith("published__"):
+        return "publish"
+    return "dbt"
 
 
-def dbt(args: list[str], work: Path) -> float:
-    """Run dbt as dagster-dbt does, in a subprocess; returns its peak RSS (MB)."""
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        "--quiet",
-    ]
-    return run_watched(command)[1]
+def stage_seconds(report: RunReport) -> dict[str, float]:
+    seconds = {"load": 0.0, "gx": 0.0, "dbt": 0.0, "publish": 0.0}
+    for step in report.steps:
+        seconds[stage_of(step.step)] += step.seconds
+    raw_gx = sum(
+        float(c.metadata["seconds"].value)
+        for c in report.checks
+        if c.asset_check_key.name.startswith("gx_raw_") and "seconds" in c.metadata
+    )
+    seconds["load"] -= raw_gx
+    seconds["gx"] += raw_gx
+    return {k: round(v, 2) for k, v in seconds.items()}
 
 
-def dbt_node_seconds(work: Path) -> dict[str, float]:
-    """dbt's own time by node type (model, test, unit_test, seed) from run_results.json."""
-    results = json.loads((work / "target" / "run_results.json").read_text())
+def dbt_node_seconds() -> dict[str, float]:
+    """dbt's own time by node type (model, test, seed), summed over its threads."""
+    results = json.loads((DBT_PROJECT_DIR / DBT_RUN_TARGET / "run_results.json").read_text())
     totals: dict[str, float] = {}
     for result in results["results"]:
         kind = result["unique_id"].split(".")[0]
@@ -78,72 +59,53 @@ def dbt_node_seconds(work: Path) -> dict[str, float]:
     return {k: round(v, 2) for k, v in sorted(totals.items())}
 
 
-def run(
-    snapshot: Path, work: Path, full_refresh: bool, week_start: date | None, dbt_tests: bool = True
-) -> dict:
-    """Every stage, as the weekly job runs them. dbt_tests=False builds seeds and models only,
-    without dbt's data and unit tests (the smoke test: numbers only)."""
-    warehouse = work / "warehouse.duckdb"
-    os.environ["SECTORPULSE_DUCKDB"] = str(warehouse)
-    stages = Stages()
-    failures: list[str] = []
+def loads(warehouse: Path, since: datetime) -> list[dict]:
+    """Per dataset loaded since `since`: rows its raw table holds, and the batch inserted."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "SELECT dataset, calls, rows FROM raw._loads WHERE loaded_at >= ? ORDER BY loaded_at",
+            [since],
+        ).fetchall()
+        return [
+            {
+                "dataset": dataset,
+                "calls": calls,
+                "batch": batch,
+                "rows": con.execute(f"SELECT count(*) FROM raw.{dataset}").fetchall()[0][0],
+            }
+            for dataset, calls, batch in rows
+        ]
 
-    def validate(dataset, frame) -> bool:
-        result = validate_raw(dataset, frame)
-        failures.extend(f"raw.{dataset}: {f}" for f in result.failures)
-        return result.success
 
-    with stages.stage("load"):
-        loads = load_snapshot(warehouse, Snapshot(snapshot), validate=validate)
-    # GX is reported on its own: validating, and turning the batch into pandas for it.
-    stages.add("gx", sum(x.seconds.get("validate", 0.0) for x in loads))
-    stages.seconds["load"] -= stages.seconds["gx"]
-    stages.rss_mb["gx"] = stages.rss_mb["load"]
-
-    dbt_rss = 0.0
-    with stages.stage("dbt"):
-        if full_refresh:  # sources no snapshot holds (e.g. analyst figures) must exist, empty
-            dbt_rss = dbt(["run-operation", "create_missing_sources"], work)
-        no_tests = [] if dbt_tests else ["--resource-type", "seed", "--resource-type", "model"]
-        build = ["build", *no_tests, *(["--full-refresh"] if full_refresh else [])]
-        dbt_rss = max(dbt_rss, dbt(build, work))
-
-    since = None if full_refresh or week_start is None else batch_since(week_start)
-    with stages.stage("gx_models"), duckdb.connect(str(warehouse), read_only=True) as con:
-        for model in MODEL_SUITES:
-            result = validate_model_batch(con, model, since)
-            failures.extend(f"{model}: {f}" for f in result.failures)
-    stages.add("gx", stages.seconds.pop("gx_models"))
-    stages.rss_mb["gx"] = max(stages.rss_mb["gx"], stages.rss_mb.pop("gx_models"))
-
-    with stages.stage("publish"):
-        publish_marts(warehouse, work / "published", MART_MODELS)
-
-    # The overall peak: the largest stage, or this process during dbt plus the dbt process.
-    peak = max(max(stages.rss_mb.values()), stages.rss_mb["dbt"] + dbt_rss)
+def run(snapshot: Path, work: Path, week: date, full_refresh: bool) -> dict:
+    settings = PipelineSettings(
+        source=str(snapshot),
+        duckdb_path=str(work / "warehouse.duckdb"),
+        published_dir=str(work / "published"),
+        gx_dir=str(work / "gx"),
+    )
+    started = datetime.now(UTC).replace(tzinfo=None, microsecond=0)  # as raw._loads has it
+    report = run_week(settings, week, full_refresh=full_refresh, briefs=False)
+    if not report.success:
+        raise SystemExit(f"the weekly job failed for {week}")
     return {
-        "seconds": {k: round(v, 2) for k, v in stages.seconds.items()},
-        "peak_rss_mb": round(peak),
-        "rss_mb": {k: round(v) for k, v in stages.rss_mb.items()} | {"dbt_process": round(dbt_rss)},
-        "dbt_nodes": dbt_node_seconds(work),
-        "loads": [
-            {"dataset": x.dataset, "reader": x.reader, "rows": x.rows_in_calls, "batch": x.inserted}
-            for x in loads
-        ],
-        "gx_failures": failures,
+        "seconds": stage_seconds(report),
+        "steps": {s.step: round(s.seconds, 2) for s in report.steps},
+        "dbt_nodes": dbt_node_seconds(),
+        "loads": loads(settings.warehouse(), started),
+        "gx_failures": [c.asset_check_key.name for c in report.checks if not c.passed],
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--snapshot", type=Path, required=True)
-    parser.add_argument("--work", type=Path, required=True, help="warehouse, dbt target, published")
+    parser.add_argument("--work", type=Path, required=True, help="warehouse, published, GX docs")
+    parser.add_argument("--week", type=date.fromisoformat, required=True, help="a day in the week")
     parser.add_argument("--full-refresh", action="store_true")
-    parser.add_argument("--week-start", type=date.fromisoformat, help="the run's week (Monday)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    result = run(args.snapshot, args.work, args.full_refresh, args.week_start)
-    print(json.dumps(result))
+    print(json.dumps(run(args.snapshot, args.work, args.week, args.full_refresh)))
 
 
 if __name__ == "__main__":

@@ -106,8 +106,9 @@ def bench_size(name: str, size: Size, seed: int, work: Path, workers: int = 1) -
     shutil.rmtree(paths.pipeline, ignore_errors=True)
 
     full = measure(
-        "bench.pipeline", "--snapshot", paths.base, "--work", paths.pipeline, "--full-refresh"
-    )
+        "bench.pipeline", "--snapshot", paths.base, "--work", paths.pipeline,
+        "--week", FULL_AS_OF.isoformat(), "--full-refresh",
+    )  # fmt: skip
     pandas = measure("bench.baseline", "--raw", paths.raw_full, "--out", paths.work / "pandas")
     floor = measure("bench.floor", "--raw", paths.raw_full, "--out", paths.work / "floor")
     published = paths.pipeline / "published"
@@ -115,7 +116,7 @@ def bench_size(name: str, size: Size, seed: int, work: Path, workers: int = 1) -
 
     incremental = measure(
         "bench.pipeline", "--snapshot", paths.delta, "--work", paths.pipeline,
-        "--week-start", NEXT_WEEK.isoformat(),
+        "--week", NEXT_WEEK_END.isoformat(),
     )  # fmt: skip
     floor_next = measure("bench.floor", "--raw", paths.raw_next, "--out", paths.work / "floor-next")
     same_next = compare(published, {"floor": paths.work / "floor-next"})
@@ -172,19 +173,28 @@ def machine() -> dict[str, str]:
 
 def summary(result: dict) -> dict[str, float]:
     full, incremental = result["full"], result["incremental"]
+    pandas, floor = result["pandas"]["wall_seconds"], result["floor"]["wall_seconds"]
     return {
         "full_seconds": full["wall_seconds"],
         "full_rss_mb": full["peak_rss_mb"],
         "incremental_seconds": incremental["wall_seconds"],
-        "pandas_seconds": result["pandas"]["wall_seconds"],
-        "floor_seconds": result["floor"]["wall_seconds"],
-        "pandas_ratio": result["pandas"]["wall_seconds"] / full["wall_seconds"],
-        "floor_ratio": full["wall_seconds"] / result["floor"]["wall_seconds"],
+        "pandas_seconds": pandas,
+        "floor_seconds": floor,
+        # how many times faster than pandas; how many times the floor's time
+        "pandas_ratio_full": pandas / full["wall_seconds"],
+        "pandas_ratio_weekly": pandas / incremental["wall_seconds"],
+        "floor_ratio_full": full["wall_seconds"] / floor,
+        "floor_ratio_weekly": incremental["wall_seconds"] / floor,
     }
 
 
 def _verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
+
+
+def _other_seconds(run: dict) -> float:
+    """Wall time outside the four stages: interpreter, imports, `dbt parse`, Dagster's own work."""
+    return run["wall_seconds"] - sum(run["seconds"].values())
 
 
 def report(results: list[dict], info: dict[str, str]) -> str:
@@ -214,24 +224,21 @@ def report(results: list[dict], info: dict[str, str]) -> str:
             )
             + " (generation is not timed).",
             "",
-            "| run | wall s | peak RSS MB | load | GX | dbt | publish | start-up | dbt process MB |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "The pipeline is `weekly_sector_job` run in-process by Dagster, without its briefs step. "
+            "Stages are summed from the run's step times; *other* is the rest of the wall time "
+            "(interpreter, imports, `dbt parse`, Dagster's own work between steps). Peak RSS is "
+            "the pipeline's processes together (Dagster's and dbt's).",
+            "",
+            "| run | wall s | peak RSS MB | load | GX | dbt | publish | other |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for label, run in (("full build", full), ("incremental week", incremental)):
-            sec, rss = run["seconds"], run["rss_mb"]
-            startup = run["wall_seconds"] - sum(sec.values())  # interpreter and imports
+            sec = run["seconds"]
             lines.append(
                 f"| {label} | {run['wall_seconds']} | {run['peak_rss_mb']:,} | {sec['load']} | "
-                f"{sec['gx']} | {sec['dbt']} | {sec['publish']} | {startup:.2f} | "
-                f"{rss['dbt_process']:,} |"
+                f"{sec['gx']} | {sec['dbt']} | {sec['publish']} | {_other_seconds(run):.2f} |"
             )
         lines += [
-            "",
-            "Peak RSS per stage (MB, pipeline process): "
-            + ", ".join(f"{k} {v:,}" for k, v in full["rss_mb"].items())
-            + " (full build); "
-            + ", ".join(f"{k} {v:,}" for k, v in incremental["rss_mb"].items())
-            + " (incremental).",
             "",
             "dbt's own time by node type (s, summed over its 2 threads): full build "
             + ", ".join(f"{k} {v}" for k, v in full["dbt_nodes"].items())
@@ -243,13 +250,15 @@ def report(results: list[dict], info: dict[str, str]) -> str:
             + f"{sum(x['batch'] for x in full['loads']):,}, incremental "
             + f"{sum(x['batch'] for x in incremental['loads']):,}.",
             "",
-            "| implementation | wall s | peak RSS MB | pipeline full build ÷ this |",
-            "|---|---:|---:|---:|",
-            f"| pipeline (full build) | {s['full_seconds']} | {s['full_rss_mb']:,} | 1 |",
+            "| implementation | wall s | peak RSS MB | full build ÷ this | weekly update ÷ this |",
+            "|---|---:|---:|---:|---:|",
+            f"| pipeline, full build | {s['full_seconds']} | {s['full_rss_mb']:,} | 1 | |",
+            f"| pipeline, weekly update | {s['incremental_seconds']} | "
+            f"{incremental['peak_rss_mb']:,} | | 1 |",
             f"| pandas baseline | {s['pandas_seconds']} | {result['pandas']['peak_rss_mb']:,} | "
-            f"{1 / s['pandas_ratio']:.2f} |",
+            f"{1 / s['pandas_ratio_full']:.2f} | {1 / s['pandas_ratio_weekly']:.2f} |",
             f"| SQL floor | {s['floor_seconds']} | {result['floor']['peak_rss_mb']:,} | "
-            f"{s['floor_ratio']:.2f} |",
+            f"{s['floor_ratio_full']:.2f} | {s['floor_ratio_weekly']:.2f} |",
             "",
             "Same numbers (pipeline vs each, marts compared row by row on their keys): "
             + _equality(result["same_numbers"]),
@@ -260,23 +269,34 @@ def report(results: list[dict], info: dict[str, str]) -> str:
         ]
         lines += where_the_time_goes(result)
         if result["size"] == "full":
-            lines += [
-                "| target | measured | |",
-                "|---|---:|---|",
-                f"| full build ≤ {TARGETS['full_seconds']} s | {s['full_seconds']} s | "
-                f"{_verdict(s['full_seconds'] <= TARGETS['full_seconds'])} |",
-                f"| full build ≤ 4 GB peak RSS | {s['full_rss_mb']:,} MB | "
-                f"{_verdict(s['full_rss_mb'] <= TARGETS['full_rss_mb'])} |",
-                f"| incremental week ≤ {TARGETS['incremental_seconds']} s | "
-                f"{s['incremental_seconds']} s | "
-                f"{_verdict(s['incremental_seconds'] <= TARGETS['incremental_seconds'])} |",
-                f"| pipeline ≥ 5× faster than pandas | {s['pandas_ratio']:.2f}× as fast | "
-                f"{_verdict(s['pandas_ratio'] >= TARGET_RATIOS['pandas'])} |",
-                f"| pipeline within 3× of the SQL floor | {s['floor_ratio']:.2f}× the floor | "
-                f"{_verdict(s['floor_ratio'] <= TARGET_RATIOS['floor'])} |",
-                "",
-            ]
+            lines += targets(s)
     return "\n".join(lines)
+
+
+def targets(s: dict[str, float]) -> list[str]:
+    """The issue's targets. pandas and the floor recompute everything, every week, so their
+    time is compared with both the pipeline's full build and its weekly update."""
+    pandas, floor = TARGET_RATIOS["pandas"], TARGET_RATIOS["floor"]
+    return [
+        "| target | measured | |",
+        "|---|---:|---|",
+        f"| full build ≤ {TARGETS['full_seconds']} s | {s['full_seconds']} s | "
+        f"{_verdict(s['full_seconds'] <= TARGETS['full_seconds'])} |",
+        f"| full build ≤ 4 GB peak RSS | {s['full_rss_mb']:,} MB | "
+        f"{_verdict(s['full_rss_mb'] <= TARGETS['full_rss_mb'])} |",
+        f"| incremental week ≤ {TARGETS['incremental_seconds']} s | "
+        f"{s['incremental_seconds']} s | "
+        f"{_verdict(s['incremental_seconds'] <= TARGETS['incremental_seconds'])} |",
+        f"| full build ≥ {pandas:g}× faster than pandas | {s['pandas_ratio_full']:.2f}× | "
+        f"{_verdict(s['pandas_ratio_full'] >= pandas)} |",
+        f"| weekly update ≥ {pandas:g}× faster than pandas | {s['pandas_ratio_weekly']:.2f}× | "
+        f"{_verdict(s['pandas_ratio_weekly'] >= pandas)} |",
+        f"| full build within {floor:g}× of the SQL floor | {s['floor_ratio_full']:.2f}× | "
+        f"{_verdict(s['floor_ratio_full'] <= floor)} |",
+        f"| weekly update within {floor:g}× of the SQL floor | {s['floor_ratio_weekly']:.2f}× | "
+        f"{_verdict(s['floor_ratio_weekly'] <= floor)} |",
+        "",
+    ]
 
 
 def where_the_time_goes(result: dict) -> list[str]:
@@ -284,33 +304,25 @@ def where_the_time_goes(result: dict) -> list[str]:
     full, incremental = result["full"], result["incremental"]
     sec, nodes = full["seconds"], full["dbt_nodes"]
     validated = sum(x["batch"] for x in full["loads"])
-    wall = full["wall_seconds"]
     inc, inc_nodes = incremental["seconds"], incremental["dbt_nodes"]
     valuation = next(x for x in incremental["loads"] if x["dataset"] == "stock_valuation")
     return [
         "Where the time goes:",
         "",
-        f"- Full build: GX {sec['gx']} s ({sec['gx'] / wall:.0%}) validates every row loaded "
-        f"({validated:,} raw rows) and then the stock staging model again, at about "
-        f"{sec['gx'] / max(validated, 1) * 1e6:.1f} µs per raw row all told (GX's pandas engine "
-        f"and the pandas frames it needs); dbt {sec['dbt']} s runs "
-        f"{nodes.get('model', 0)} s of models (summed over 2 threads; the stock staging tables "
-        f"dedup every row by latest load), {nodes.get('test', 0)} s of data tests and "
-        f"{nodes.get('unit_test', 0)} s of unit tests; the load {sec['load']} s writes every "
-        "row with its load metadata.",
-        f"- Peak RSS: the pipeline process {max(full['rss_mb'][k] for k in ('load', 'gx', 'publish')):,} MB, "
-        f"the dbt process {full['rss_mb']['dbt_process']:,} MB (DuckDB without a memory limit).",
-        f"- Incremental week: dbt {inc['dbt']} s is mostly fixed cost, a `dbt build` of every "
-        f"model and test ({inc_nodes.get('test', 0)} s of data tests, "
-        f"{inc_nodes.get('unit_test', 0)} s of unit tests, {inc_nodes.get('model', 0)} s of "
-        f"models, summed); GX {inc['gx']} s for {sum(x['batch'] for x in incremental['loads']):,} "
-        f"raw rows and the rebuilt weeks, about half of it importing GX; the load {inc['load']} s "
-        f"reads and compares {valuation['rows']:,} stock_value_em rows (each call returns a whole "
-        f"history) to find {valuation['batch']:,} new ones; start-up (imports) "
-        f"{incremental['wall_seconds'] - sum(inc.values()):.1f} s.",
+        f"- Full build: GX {sec['gx']} s validates every row loaded ({validated:,} raw rows) "
+        f"and then every row of the models; dbt {sec['dbt']} s runs {nodes.get('model', 0)} s "
+        f"of models and {nodes.get('test', 0)} s of data tests (summed over 2 threads); the "
+        f"load {sec['load']} s reads the snapshot and writes every row with its load metadata; "
+        f"other {_other_seconds(full):.1f} s.",
+        f"- Incremental week: dbt {inc['dbt']} s ({inc_nodes.get('model', 0)} s of models, "
+        f"{inc_nodes.get('test', 0)} s of data tests, summed); GX {inc['gx']} s for "
+        f"{sum(x['batch'] for x in incremental['loads']):,} raw rows and the rebuilt weeks; the "
+        f"load {inc['load']} s compares {valuation['rows']:,} stock_value_em rows (each call "
+        f"returns a whole history) to find {valuation['batch']:,} new ones; other "
+        f"{_other_seconds(incremental):.1f} s.",
         f"- The pandas baseline ({result['pandas']['wall_seconds']} s) and the SQL floor "
         f"({result['floor']['wall_seconds']} s) compute the four marts and nothing else: no "
-        "validation, no tests, no staging dedup, no provenance, no brief, no publish.",
+        "validation, no tests, no staging dedup, no provenance, no publish.",
         "",
     ]
 

@@ -6,7 +6,7 @@ A live call never happens by surprise: replay reads only the snapshot, and a mis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -34,6 +34,10 @@ class Fetcher(Protocol):
     def window(self, as_of: datetime | None = None) -> RunWindow: ...
 
     def fetch(self, spec: DatasetSpec, call: Call) -> Fetched: ...
+
+    def recorded(self, spec: DatasetSpec, calls: Sequence[Call]) -> Snapshot:
+        """The snapshot that holds every one of `calls`; live fetches what it lacks first."""
+        ...
 
 
 WEEKLY_INDUSTRIES = "801750"  # live runs follow SW Computer unless SECTORPULSE_INDUSTRIES says
@@ -76,6 +80,11 @@ class LiveFetcher:
         served = self.recorder.serve(spec, call)
         return Fetched(call, served.frame, served.provenance)
 
+    def recorded(self, spec: DatasetSpec, calls: Sequence[Call]) -> Snapshot:
+        for call in calls:
+            self.recorder.serve(spec, call)
+        return self.store
+
     def request_metadata(self) -> dict[str, int | float | str]:
         return self.net.metadata()
 
@@ -92,6 +101,9 @@ class ReplayFetcher:
     def fetch(self, spec: DatasetSpec, call: Call) -> Fetched:
         frame, entry = self.snapshot.read(spec.name, call)
         return Fetched(call, frame, entry.provenance)
+
+    def recorded(self, spec: DatasetSpec, calls: Sequence[Call]) -> Snapshot:
+        return self.snapshot  # the loader raises MissingEntryError for a call it lacks
 
 
 class RecordFetcher:
@@ -111,6 +123,9 @@ class RecordFetcher:
 
     def fetch(self, spec: DatasetSpec, call: Call) -> Fetched:
         return self.live.fetch(spec, call)
+
+    def recorded(self, spec: DatasetSpec, calls: Sequence[Call]) -> Snapshot:
+        return self.live.recorded(spec, calls)
 
     def request_metadata(self) -> dict[str, int | float | str]:
         return self.live.request_metadata()

@@ -155,3 +155,15 @@ def read_raw_frame(db_path: str | Path, spec: DatasetSpec) -> pd.DataFrame:
     columns = ", ".join(quote(c) for c in spec.columns)
     with connect(db_path, read_only=True) as con:
         return con.execute(f"SELECT {columns} FROM {raw_table(spec)}").df()
+
+
+def has_relation(db_path: str | Path, schema: str, name: str) -> bool:
+    """Whether the warehouse holds this table or view (False when there is no warehouse yet)."""
+    if not Path(db_path).exists():
+        return False
+    with connect(db_path, read_only=True) as con:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()
+    return found[0][0] > 0

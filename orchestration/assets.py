@@ -8,18 +8,23 @@ from functools import cache
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from ingestion import paths
-from ingestion.fetcher import Fetcher, fetch_dataset, request_metadata
+from ingestion.bulk import BulkValidationError, load_calls
+from ingestion.fetcher import Fetcher, request_metadata
 from ingestion.snapshot import SHANGHAI
 from ingestion.specs import SPECS, DatasetSpec, RunWindow
-from ingestion.warehouse import combine, load_raw, read_raw_frame
+from ingestion.warehouse import has_relation, read_raw_frame
 from orchestration.partitions import week_bounds, weekly_backfill, weekly_partitions
 from orchestration.resources import PipelineSettings
 from publishing.publish import publish_marts
 from quality import SuiteResult, publish_suite_docs, validate_raw
+from quality.batches import combine_results
 
+# An incremental model the first build creates: while it is missing, dbt builds everything.
+FIRST_BUILT_MODEL = "stg_akshare__stock_bars"
 DUCKDB_POOL = "duckdb"  # DuckDB allows one writer per file: every writer runs in this pool
 
 
@@ -82,40 +87,49 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
         fetcher = settings.fetcher()
         window = run_window(fetcher, context.partition_key)
-        upstream = {d: read_raw_frame(settings.warehouse(), SPECS[d]) for d in spec.depends_on}
-        fetched = list(fetch_dataset(spec, fetcher, window, upstream))
-        frame = combine(spec, fetched)
-        result = validate_raw(spec.name, frame)
-        write_data_docs(context, result, settings)
+        warehouse = settings.warehouse()
+        upstream = {d: read_raw_frame(warehouse, SPECS[d]) for d in spec.depends_on}
+        calls = spec.plan(window, upstream)
+        results: list[SuiteResult] = []
+
+        def validate(dataset: str, batch: pd.DataFrame) -> bool:
+            results.append(validate_raw(dataset, batch))
+            return results[-1].success
+
+        try:
+            snapshot = fetcher.recorded(spec, calls)
+            loaded = load_calls(warehouse, snapshot, spec, calls, validate, source=fetcher.source)
+        except BulkValidationError:
+            loaded = None  # nothing was written: raw, marts and published files are unchanged
+        if results:
+            result = combine_results(results)
+            write_data_docs(context, result, settings)
+            check_metadata = result.as_metadata()
+        else:
+            check_metadata = {"rows_validated": 0, "note": "no new or changed rows to validate"}
         yield dg.AssetCheckResult(
             check_name=raw_check_name(spec.name),
-            passed=result.success,
+            passed=loaded is not None,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata=result.as_metadata(),
+            metadata=check_metadata,
         )
-        if not result.success:
-            # Nothing is loaded: the raw table, marts and published files keep their contents.
+        if loaded is None:
             raise dg.Failure(
                 f"GX suite {raw_check_name(spec.name)} failed for dataset {spec.name!r}; "
                 "nothing was loaded",
-                metadata=result.as_metadata(),
+                metadata=check_metadata,
             )
-        loaded = load_raw(
-            settings.warehouse(),
-            spec,
-            fetched,
-            source=fetcher.source,
-            snapshot=str(fetcher.snapshot.root) if fetcher.snapshot else "",
-        )
-        provenance = sorted({f.provenance for f in fetched})
         yield dg.MaterializeResult(
             metadata={
                 "calls": loaded.calls,
-                "rows": loaded.rows,
+                "rows": loaded.rows_in_calls,
+                "rows_inserted": loaded.inserted,
+                "rows_deleted": loaded.deleted,
+                "reader": loaded.reader,
                 "load_id": loaded.load_id,
                 "source": fetcher.source,
                 "as_of": window.as_of.isoformat(),
-                "provenance": ", ".join(provenance),
+                "provenance": ", ".join(loaded.provenance),
                 **request_metadata(fetcher),
             }
         )
@@ -131,8 +145,27 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).parent / "dbt")
 
 
+DBT_OUTPUT_FOLDERS = {"target", "logs", "dbt_packages"}  # written by dbt, not parsed
+
+
+def manifest_is_current() -> bool:
+    """The manifest is newer than every file dbt parses (models, tests, macros, seeds, configs)."""
+    manifest = paths.DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not manifest.exists():
+        return False
+    parsed_at = manifest.stat().st_mtime
+    return all(
+        path.stat().st_mtime <= parsed_at
+        for path in paths.DBT_PROJECT_DIR.rglob("*")
+        if path.is_file()
+        and not DBT_OUTPUT_FOLDERS & set(path.relative_to(paths.DBT_PROJECT_DIR).parts)
+    )
+
+
 def prepare_dbt_manifest() -> None:
-    """`dbt parse`, so dagster-dbt reads a manifest that matches the models on disk."""
+    """`dbt parse` unless the manifest is current, so dagster-dbt reads the models on disk."""
+    if manifest_is_current():
+        return
     project_dir = str(paths.DBT_PROJECT_DIR)
     dbt = DbtCliResource(
         project_dir=project_dir, profiles_dir=project_dir, dbt_executable=dbt_executable()
@@ -143,8 +176,7 @@ def prepare_dbt_manifest() -> None:
 @cache
 def dbt_project() -> DbtProject:
     project = DbtProject(project_dir=paths.DBT_PROJECT_DIR, profiles_dir=paths.DBT_PROJECT_DIR)
-    if not project.manifest_path.exists():
-        prepare_dbt_manifest()
+    prepare_dbt_manifest()
     return project
 
 
@@ -159,6 +191,28 @@ class SectorpulseTranslator(DagsterDbtTranslator):
         else:
             key = dg.AssetKey([props["schema"], props["name"]])
         return spec.replace_attributes(key=key, group_name=props["schema"])
+
+
+# One target folder for every run (dagster-dbt would make a new one per run, about 12 MB each);
+# runs never overlap, as dbt is in the one-slot duckdb pool. run_results.json there is the last run's.
+DBT_RUN_TARGET = Path("target/run")
+FULL_REFRESH_TAG = "sectorpulse/full_refresh"  # "true": rebuild and validate every row
+
+
+def is_full_refresh(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> bool:
+    # From the instance, not context.run: the dbt step may have added the tag during this run.
+    run = context.instance.get_run_by_id(context.run.run_id)
+    return run is not None and run.tags.get(FULL_REFRESH_TAG) == "true"
+
+
+def is_full_build(context: dg.AssetExecutionContext, warehouse: Path) -> bool:
+    """Whether this run's dbt build rebuilds every row: asked for with the run tag, or the
+    warehouse has never been built. Recorded as the run tag, so the GX checks downstream
+    validate every row too, not only the weeks an incremental build rebuilt."""
+    full = is_full_refresh(context) or not has_relation(warehouse, "staging", FIRST_BUILT_MODEL)
+    if full and not is_full_refresh(context):
+        context.instance.add_run_tags(context.run_id, {FULL_REFRESH_TAG: "true"})
+    return full
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:
@@ -179,7 +233,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         os.environ["SECTORPULSE_DUCKDB"] = str(settings.warehouse().resolve())
         # dbt unit tests pin the SQL, not the data: the test suite runs them (tests/test_dbt_unit.py).
         build = ["build", "--exclude-resource-type", "unit_test"]
-        yield from dbt.cli(build, context=context).stream()
+        if is_full_build(context, settings.warehouse()):
+            build.append("--full-refresh")
+        yield from dbt.cli(build, context=context, target_path=DBT_RUN_TARGET).stream()
 
     return sectorpulse_dbt
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -38,41 +39,72 @@ def _instance() -> dg.DagsterInstance:
     )
 
 
-def run_week(settings: PipelineSettings, week: date | None) -> tuple[bool, str]:
-    """Materialise every asset for one weekly partition. Returns (success, partition key)."""
-    from orchestration.assets import prepare_dbt_manifest
+@dataclass(frozen=True)
+class StepTime:
+    step: str
+    seconds: float
+    ok: bool
+
+
+@dataclass(frozen=True)
+class RunReport:
+    success: bool
+    partition_key: str
+    steps: list[StepTime]
+    checks: list[dg.AssetCheckEvaluation]  # every check's outcome and metadata, in order
+
+
+def run_week(
+    settings: PipelineSettings, week: date | None, full_refresh: bool = False, briefs: bool = True
+) -> RunReport:
+    """Materialise every asset for one weekly partition (briefs=False: all but the briefs)."""
+    from orchestration.assets import FULL_REFRESH_TAG, prepare_dbt_manifest
+    from orchestration.briefs import weekly_briefs
     from orchestration.definitions import build_definitions
 
     prepare_dbt_manifest()
     day = week or settings.fetcher().window().as_of
     key = week_key(day)
-    job = build_definitions(settings).resolve_job_def("weekly_sector_job")
+    definitions = build_definitions(settings)
+    job = definitions.resolve_job_def("weekly_sector_job")
+    selection = None
+    if not briefs:
+        selection = [k for k in definitions.resolve_all_asset_keys() if k != weekly_briefs.key]
     with _instance() as instance:
         result = job.execute_in_process(
             partition_key=key,
             instance=instance,
             raise_on_error=False,
+            asset_selection=selection,
+            tags={FULL_REFRESH_TAG: "true"} if full_refresh else None,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
-        report_steps(instance, result.run_id)
+        steps = step_times(instance, result.run_id)
+    checks = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    report = RunReport(result.success, key, steps, checks)
+    print_steps(report)
     if not result.success:
-        failed_checks = [
-            e.asset_check_evaluation_data.asset_check_key.name
-            for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+        failed = [
+            c.asset_check_key.name
+            for c in checks
+            if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR
         ]
         typer.secho(
-            f"run failed for week {key}; failed checks: {', '.join(failed_checks) or 'none'}",
+            f"run failed for week {key}; failed checks: {', '.join(failed) or 'none'}",
             fg="red",
             err=True,
         )
-    return result.success, key
+    return report
 
 
-def report_steps(instance: dg.DagsterInstance, run_id: str) -> None:
-    """Seconds per step, slowest first, so a slow stage is visible without the UI."""
+def step_times(instance: dg.DagsterInstance, run_id: str) -> list[StepTime]:
+    """Seconds per step from the run's event log, slowest first."""
     started: dict[str, float] = {}
-    rows = []
+    steps = []
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None or event.step_key is None:
@@ -80,17 +112,20 @@ def report_steps(instance: dg.DagsterInstance, run_id: str) -> None:
         if event.event_type_value == "STEP_START":
             started[event.step_key] = entry.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-            status = "ok" if event.event_type_value == "STEP_SUCCESS" else "FAILED"
-            rows.append(
-                (
-                    entry.timestamp - started.get(event.step_key, entry.timestamp),
-                    status,
-                    event.step_key,
-                )
+            seconds = entry.timestamp - started.get(event.step_key, entry.timestamp)
+            steps.append(
+                StepTime(event.step_key, seconds, event.event_type_value == "STEP_SUCCESS")
             )
-    for seconds, status, step in sorted(rows, reverse=True):
+    return sorted(steps, key=lambda s: s.seconds, reverse=True)
+
+
+def print_steps(report: RunReport) -> None:
+    """Seconds per step, slowest first, so a slow stage is visible without the UI."""
+    for step in report.steps:
         typer.secho(
-            f"{seconds:7.1f}s  {status:6}  {step}", err=True, fg=None if status == "ok" else "red"
+            f"{step.seconds:7.1f}s  {'ok' if step.ok else 'FAILED':6}  {step.step}",
+            err=True,
+            fg=None if step.ok else "red",
         )
 
 
@@ -99,15 +134,18 @@ def run(
     source: Source = "sample",
     week: Week = None,
     industry: Industry = "801750",
+    full_refresh: Annotated[
+        bool, typer.Option(help="rebuild and validate every row, not only the recent weeks")
+    ] = False,
 ) -> None:
     """Ingest, validate, transform and publish one week, then print one industry's brief."""
     settings = PipelineSettings(source=source)
     week_day = date.fromisoformat(week) if week else None
     typer.secho(f"sectorpulse: source={source} warehouse={duckdb_path()}", fg="cyan", err=True)
-    ok, key = run_week(settings, week_day)
-    if not ok:
+    report = run_week(settings, week_day, full_refresh)
+    if not report.success:
         raise typer.Exit(1)
-    brief(week=key, industry=industry)
+    brief(week=report.partition_key, industry=industry)
 
 
 @app.command()

@@ -19,6 +19,9 @@ def build_definitions(settings: PipelineSettings | None = None) -> dg.Definition
         asset_checks=model_checks,
         jobs=[weekly_job, miit_job],
         schedules=[weekly_schedule, monthly_miit_schedule],
+        # Every step is in the one-slot duckdb pool, so separate step processes would buy no
+        # parallelism; one process per run also makes the live request budgets per run.
+        executor=dg.in_process_executor,
         resources={
             "settings": settings or PipelineSettings(),
             "dbt": DbtCliResource(

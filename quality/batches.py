@@ -53,8 +53,13 @@ def lookback_weeks() -> int:
 
 
 def batch_since(week_start: date) -> date:
-    """First day of the batch of a run for the week starting `week_start` (its Monday)."""
-    return week_start - timedelta(weeks=lookback_weeks())
+    """First day of the batch of a run for the week starting `week_start` (its Monday).
+
+    dbt rebuilds from the latest week a model held *before* the run, minus the lookback: in a
+    weekly cadence that is the week before `week_start`, hence one week more. A run after missed
+    weeks rebuilds from further back; backfill the missed weeks (a range run, validated whole).
+    """
+    return week_start - timedelta(weeks=lookback_weeks() + 1)
 
 
 def batch_query(model: str, since: date | None) -> str:

@@ -1,8 +1,8 @@
 """The bench at tiny size: the pipeline, the pandas baseline and the SQL floor give the same marts,
 and an incremental week on top of a full build gives what a full recomputation gives.
 
-This is the bench's smoke test (`make bench-smoke`): the functions `make bench` runs, in-process,
-without dbt's data and unit tests, for speed (dbt's own tests run in test_pipeline.py and test_dbt_unit.py).
+This is the bench's smoke test (`make bench-smoke`): the functions `make bench` runs, in-process:
+the weekly Dagster job (without its briefs), the pandas baseline and the SQL floor.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from bench import baseline, floor, pipeline
 from bench.compare import MARTS, compare, is_equal
-from bench.run import NEXT_WEEK, SIZES, Paths, prepare
+from bench.run import FULL_AS_OF, NEXT_WEEK_END, SIZES, Paths, prepare
 
 SEED = 7
 
@@ -20,9 +20,7 @@ SEED = 7
 def built(tmp_path_factory) -> Paths:
     paths = Paths(tmp_path_factory.mktemp("bench"))
     prepare(SIZES["smoke"], SEED, paths, workers=1)
-    result = pipeline.run(
-        paths.base, paths.pipeline, full_refresh=True, week_start=None, dbt_tests=False
-    )
+    result = pipeline.run(paths.base, paths.pipeline, FULL_AS_OF, full_refresh=True)
     assert not result["gx_failures"], result["gx_failures"]
     return paths
 
@@ -53,9 +51,7 @@ def test_pipeline_pandas_and_sql_floor_give_the_same_marts(built):
 
 
 def test_an_incremental_week_equals_a_full_recomputation(built):
-    result = pipeline.run(
-        built.delta, built.pipeline, full_refresh=False, week_start=NEXT_WEEK, dbt_tests=False
-    )
+    result = pipeline.run(built.delta, built.pipeline, NEXT_WEEK_END, full_refresh=False)
     assert not result["gx_failures"], result["gx_failures"]
     batch = {x["dataset"]: x["batch"] for x in result["loads"]}
     assert 0 < batch["stock_valuation"] < SIZES["smoke"].stocks * 5  # the new week only

@@ -46,7 +46,7 @@ def sample_brief_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         root.mkdir(exist_ok=True)
         with pytest.MonkeyPatch.context() as env:
             env.setenv("SECTORPULSE_PUBLISHED_FIGURES", str(FIGURES))
-            ok, _ = run_week(settings_for(root), week=None)
+            ok = run_week(settings_for(root), week=None).success
         assert ok, "the sample run failed"
         (root / "done").touch()
     return root

@@ -13,11 +13,13 @@ import pytest
 
 from ingestion.paths import SAMPLE_SNAPSHOT
 from ingestion.snapshot import Snapshot
-from ingestion.specs import Call
+from ingestion.specs import SPECS, Call
 from orchestration.assets import MART_MODELS
-from orchestration.cli import run_week
+from orchestration.cli import RunReport, run_week
 from orchestration.resources import PipelineSettings
 from publishing.publish import PUBLISHED_DB
+from quality import MODEL_SUITES
+from quality.batches import batch_since
 
 pytestmark = pytest.mark.e2e
 
@@ -43,12 +45,26 @@ def read_marts(db: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def run_root(tmp_path_factory) -> Path:
+def first_run(tmp_path_factory) -> tuple[Path, RunReport]:
     root = tmp_path_factory.mktemp("pipeline")
-    ok, key = run_week(settings_for(root), week=None)
-    assert ok, "the sample run failed"
-    assert key == "2025-01-20"
-    return root
+    report = run_week(settings_for(root), week=None)
+    assert report.success, "the sample run failed"
+    assert report.partition_key == "2025-01-20"
+    return root, report
+
+
+@pytest.fixture(scope="module")
+def run_root(first_run) -> Path:
+    return first_run[0]
+
+
+def check_metadata(report: RunReport, prefix: str) -> dict[str, object]:
+    """Each check whose name starts with prefix: its metadata values."""
+    return {
+        c.asset_check_key.name: {k: v.value for k, v in c.metadata.items()}
+        for c in report.checks
+        if c.asset_check_key.name.startswith(prefix)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -171,13 +187,29 @@ def test_published_copy_is_read_only(published_db):
         assert con.execute("SELECT count(*) FROM fct_industry_weekly_returns").fetchone()[0] > 0
 
 
+def test_the_first_build_validates_every_row(first_run):
+    raw, models = check_metadata(first_run[1], "gx_raw_"), check_metadata(first_run[1], "gx_")
+    assert len(raw) == len(SPECS) and all(m["rows_validated"] > 0 for m in raw.values())
+    models = {k: m for k, m in models.items() if k not in raw}
+    assert len(models) == len(MODEL_SUITES) and {m["rows_since"] for m in models.values()} == {
+        "all"
+    }
+
+
 def test_rerunning_the_same_week_gives_identical_marts(run_root, published_db):
     before = read_marts(published_db)
-    ok, _ = run_week(settings_for(run_root), week=date(2025, 1, 24))
-    assert ok
+    rerun = run_week(settings_for(run_root), week=date(2025, 1, 24))
+    assert rerun.success
     after = read_marts(run_root / "published" / PUBLISHED_DB)
     for table in MART_MODELS:
         pd.testing.assert_frame_equal(before[table], after[table], obj=table)
+    # GX validates what a run changed: no raw rows, and the models' weeks an incremental build
+    # rebuilds (the partition's Monday minus the lookback).
+    raw = check_metadata(rerun, "gx_raw_")
+    assert {m["rows_validated"] for m in raw.values()} == {0}
+    since = batch_since(date(2025, 1, 20)).isoformat()
+    models = {k: m for k, m in check_metadata(rerun, "gx_").items() if k not in raw}
+    assert {m["rows_since"] for m in models.values()} == {since}
 
 
 # -- bad input -----------------------------------------------------------------------------------
@@ -241,7 +273,6 @@ def test_bad_input_fails_on_a_named_check_and_leaves_published_unchanged(
     published = run_root / "published"
     before = tree_digest(published)
     source = corrupt_snapshot(tmp_path, dataset, call, edit)
-    ok, _ = run_week(settings_for(run_root, source), week=date(2025, 1, 24))
-    assert not ok
+    assert not run_week(settings_for(run_root, source), week=date(2025, 1, 24)).success
     assert check in capsys.readouterr().err
     assert tree_digest(published) == before

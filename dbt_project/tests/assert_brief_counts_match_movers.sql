@@ -1,3 +1,6 @@
+-- Dagster shows this test as a check on the model named in meta (it reads two models).
+{{ config(meta={'dagster': {'ref': {'name': 'rpt_industry_weekly_brief'}}}) }}
+
 -- The brief's ranked-stock count is the movers' n_ranked, and its JSON movers are the top and
 -- bottom rows of mart_industry_movers.
 with movers as (

@@ -1,3 +1,6 @@
+-- Dagster shows this test as a check on the model named in meta (it reads two models).
+{{ config(meta={'dagster': {'ref': {'name': 'mart_industry_movers'}}}) }}
+
 -- Every movers row belongs to an L1 industry-week of fct_industry_weekly_returns (the composite
 -- relationship the single-column relationships test cannot express).
 select movers.*

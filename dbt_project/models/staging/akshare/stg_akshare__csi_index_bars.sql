@@ -18,11 +18,19 @@ renamed as (
         cast(收盘 as double) as close,
         cast(滚动市盈率 as double) as pe_ttm,
         _provenance as provenance,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _load_id as load_id
 
     from source
-    {{ latest_load_only(["trim(指数代码)", "cast(日期 as date)"]) }}
+
+),
+
+latest as (
+
+    select * exclude (load_id)
+    from renamed
+    {{ latest_load_only(['index_code', 'trade_date']) }}
 
 )
 
-select * from renamed
+select * from latest

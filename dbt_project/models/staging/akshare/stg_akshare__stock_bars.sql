@@ -37,14 +37,19 @@ renamed as (
         {{ percent_to_fraction('振幅') }} as amplitude,
         {{ percent_to_fraction('换手率') }} as turnover,
         _provenance as provenance,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _load_id as load_id
 
     from source
-    {{ latest_load_only([
-        "lpad(trim(coalesce(股票代码, " ~ call_arg('symbol') ~ ")), 6, '0')",
-        "cast(日期 as date)",
-    ]) }}
+
+),
+
+latest as (
+
+    select * exclude (load_id)
+    from renamed
+    {{ latest_load_only(['symbol', 'trade_date']) }}
 
 )
 
-select * from renamed
+select * from latest

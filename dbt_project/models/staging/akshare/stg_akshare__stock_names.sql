@@ -14,11 +14,19 @@ renamed as (
         -- ST / *ST names carry "ST" in the current name.
         coalesce(contains(name, 'ST'), false) as is_st,
         _provenance as provenance,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _load_id as load_id
 
     from source
-    {{ latest_load_only(["lpad(trim(code), 6, '0')"]) }}
+
+),
+
+latest as (
+
+    select * exclude (load_id)
+    from renamed
+    {{ latest_load_only(['symbol']) }}
 
 )
 
-select * from renamed
+select * from latest

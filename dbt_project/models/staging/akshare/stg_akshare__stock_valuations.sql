@@ -35,11 +35,19 @@ renamed as (
         cast("PE(静)" as double) as pe_static,
         cast(市净率 as double) as pb,
         _provenance as provenance,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _load_id as load_id
 
     from source
-    {{ latest_load_only(["lpad(" ~ call_arg('symbol') ~ ", 6, '0')", "cast(数据日期 as date)"]) }}
+
+),
+
+latest as (
+
+    select * exclude (load_id)
+    from renamed
+    {{ latest_load_only(['symbol', 'trade_date']) }}
 
 )
 
-select * from renamed
+select * from latest

@@ -16,11 +16,19 @@ renamed as (
         left(trim(industry_code), 2) || '0000' as l1_industry_code,
         cast(update_time as date) as updated_date,
         _provenance as provenance,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _load_id as load_id
 
     from source
-    {{ latest_load_only(["lpad(trim(symbol), 6, '0')", "cast(start_date as date)"]) }}
+
+),
+
+latest as (
+
+    select * exclude (load_id)
+    from renamed
+    {{ latest_load_only(['symbol', 'start_date']) }}
 
 )
 
-select * from renamed
+select * from latest

@@ -19,11 +19,19 @@ renamed as (
         cast(成交量 as double) as volume,
         cast(成交额 as double) as amount,
         _provenance as provenance,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _load_id as load_id
 
     from source
-    {{ latest_load_only(["replace(trim(代码), '.SI', '')", "cast(日期 as date)"]) }}
+
+),
+
+latest as (
+
+    select * exclude (load_id)
+    from renamed
+    {{ latest_load_only(['index_code', 'trade_date']) }}
 
 )
 
-select * from renamed
+select * from latest

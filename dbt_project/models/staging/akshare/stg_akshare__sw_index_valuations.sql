@@ -18,11 +18,19 @@ renamed as (
         {{ percent_to_fraction('换手率') }} as turnover,
         {{ percent_to_fraction('股息率') }} as dividend_yield,
         _provenance as provenance,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _load_id as load_id
 
     from source
-    {{ latest_load_only(["replace(trim(指数代码), '.SI', '')", "cast(发布日期 as date)"]) }}
+
+),
+
+latest as (
+
+    select * exclude (load_id)
+    from renamed
+    {{ latest_load_only(['index_code', 'trade_date']) }}
 
 )
 
-select * from renamed
+select * from latest

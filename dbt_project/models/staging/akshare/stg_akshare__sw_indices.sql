@@ -23,11 +23,19 @@ renamed as (
         成交量 as volume,
         成交额 as amount,
         _provenance as provenance,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _load_id as load_id
 
     from source
-    {{ latest_load_only(["replace(trim(指数代码), '.SI', '')"]) }}
+
+),
+
+latest as (
+
+    select * exclude (load_id)
+    from renamed
+    {{ latest_load_only(['index_code']) }}
 
 )
 
-select * from renamed
+select * from latest

@@ -16,10 +16,10 @@ compacted as (
         -- "1,234.5" and "3.95 %" are numbers as published: drop separators and spaces.
         regexp_replace(value, '[,\s]', '', 'g') as compact_value,
         _provenance as provenance,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _load_id as load_id
 
     from source
-    {{ latest_load_only(["trim(week_date)", "trim(industry)", "lower(trim(metric))"]) }}
 
 ),
 
@@ -35,6 +35,7 @@ parsed as (
             as is_percent
 
     from compacted
+    {{ latest_load_only(['week_date', 'industry', 'metric']) }}
 
 ),
 

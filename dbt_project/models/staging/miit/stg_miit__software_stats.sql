@@ -28,11 +28,19 @@ renamed as (
         nullif(trim(source_url), '') as source_url,
         nullif(trim(note), '') as note,
         _provenance as provenance,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _load_id as load_id
 
     from source
-    {{ latest_load_only(["trim(period_type)", "trim(period_end)", "trim(metric)", "trim(segment)"]) }}
+
+),
+
+latest as (
+
+    select * exclude (load_id)
+    from renamed
+    {{ latest_load_only(['period_type', 'period_end', 'metric', 'segment']) }}
 
 )
 
-select * from renamed
+select * from latest

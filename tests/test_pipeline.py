@@ -181,6 +181,22 @@ def test_brief_covers_every_l1_industry_and_labels_synthetic_inputs(published_db
     assert computer["software_revenue"] > 0
 
 
+def test_marts_refuse_nulls_in_required_columns(run_root, tmp_path):
+    """Contracted marts carry NOT NULL constraints (dbt `constraints`), enforced on every write."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(run_root / "warehouse.duckdb", copy)
+    with duckdb.connect(str(copy)) as con:
+        required = dict(
+            con.execute(
+                "SELECT table_name, count(*) FROM duckdb_constraints() "
+                "WHERE schema_name = 'marts' AND constraint_type = 'NOT NULL' GROUP BY 1"
+            ).fetchall()
+        )
+        assert set(required) == set(MART_MODELS)
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL constraint failed"):
+            con.execute("INSERT INTO marts.fct_stock_weekly_returns (stock_name) VALUES ('x')")
+
+
 def test_published_copy_is_read_only(published_db):
     assert not published_db.stat().st_mode & 0o222
     with duckdb.connect(str(published_db), read_only=True) as con:

@@ -41,6 +41,7 @@ def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("SET enable_progress_bar = false")  # it would print into the run's logs
     try:
         yield con
     finally:

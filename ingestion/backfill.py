@@ -7,7 +7,8 @@ it stopped, and a call is asked upstream only when the store cannot answer it:
    trading day it covers) or young enough (`DatasetSpec.max_age_days`);
 2. **extended**: the store holds the same series up to an earlier end date: only the new rows are
    fetched (from the last stored day, which must match, so a changed qfq basis is noticed) and
-   appended; in a weekly run, SW index histories get the week's bar from the spot quote;
+   appended; in a weekly run, SW index histories get the week's bar from the spot quote, and the
+   valuations the Eastmoney budget cannot refresh this week get the week's rows from the closes;
 3. **fetched**: everything else.
 
 See docs/live-mode.md for budgets and the weekly trade-offs.
@@ -15,6 +16,8 @@ See docs/live-mode.md for budgets and the weekly trade-offs.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 import time
 from collections import Counter, defaultdict
@@ -29,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ingestion.drift import SchemaDrift
-from ingestion.http import BACKFILL_BUDGETS, LiveError, Net, NetConfig
+from ingestion.http import BACKFILL_BUDGETS, BUDGET_POOLS, LiveError, Net, NetConfig, group_of
 from ingestion.live import (
     Caller,
     NoDataError,
@@ -52,6 +55,28 @@ EXTENDABLE = {
 }
 UNIVERSE_DATASET = "sw_classification"
 PROVENANCE_ORDER: tuple[Provenance, ...] = ("real", "derived", "synthetic")
+
+log = logging.getLogger("sectorpulse.live")
+
+# Eastmoney requests a weekly run keeps back from the valuation refresh, for retries. The worst
+# case before the breaker blocks the group is 3 failed tries of one call, each of which is up to
+# 3 requests (stock_value_em retries inside akshare): 9.
+VALUATION_RESERVE = 10
+# stock_value_em columns that move with the price between two reports: TTM earnings, book value,
+# cash flow, sales, growth and share counts stay as last reported, so each is value × close ratio.
+# 当日收盘价 too: the ratio of qfq closes is the ratio of real closes unless there was an ex-date.
+SCALED_WITH_CLOSE = (
+    "当日收盘价",
+    "总市值",
+    "流通市值",
+    "PE(TTM)",
+    "PE(静)",
+    "市净率",
+    "PEG值",
+    "市现率",
+    "市销率",
+)
+EXTENDED_FROM_CLOSES = "extended from closes:"  # the note of a derived valuation starts with it
 
 
 def default_store() -> Path:
@@ -163,6 +188,94 @@ class StaleQuote(UpstreamError):
     """The spot quote does not show the close of the day a weekly run needs."""
 
 
+class BudgetTooSmall(LiveError):
+    """The configured budget cannot keep every member's valuation fresh enough."""
+
+
+def dbt_lookback_weeks() -> int:
+    from quality.batches import lookback_weeks  # imported here: quality imports ingestion
+
+    return lookback_weeks()
+
+
+def valuation_refreshes(members: int, budget: int, pool: str, lookback: int) -> int:
+    """Valuations a weekly run refreshes: what budget `pool` leaves after one kline request per
+    member and VALUATION_RESERVE. Each member is then refreshed every ceil(members / that) weeks,
+    which must not exceed `lookback` (dbt rebuilds those weeks, and with them the derived rows a
+    refresh replaces); otherwise BudgetTooSmall says what to configure."""
+    per_week = budget - members - VALUATION_RESERVE
+    weeks = math.ceil(members / per_week) if per_week > 0 else 0
+    if 0 < weeks <= lookback:
+        return per_week
+    enough = members + VALUATION_RESERVE + math.ceil(members / lookback)
+    spent = (
+        f"the request budget {pool!r} of {budget} per run, minus {members} kline requests (one per "
+        f"member) and {VALUATION_RESERVE} kept for retries,"
+    )
+    if weeks:
+        problem = (
+            f"{spent} leaves {per_week} valuation refreshes a week: each of the {members} members "
+            f"every {weeks} weeks, but dbt rebuilds only the last {lookback} weeks "
+            "(var incremental_lookback_weeks): older derived rows a refresh replaces would stay "
+            "in the marts"
+        )
+        options = f"raise incremental_lookback_weeks in dbt_project/dbt_project.yml to {weeks}, "
+    else:
+        problem = f"{spent} leaves no valuation refresh ({per_week})"
+        options = ""
+    raise BudgetTooSmall(
+        f"dataset 'stock_valuation': {problem}. Raise the budget (SECTORPULSE_BUDGET={pool}="
+        f"{enough} refreshes every member within {lookback} weeks), {options}or follow fewer "
+        "industries (SECTORPULSE_INDUSTRIES)."
+    )
+
+
+def _extended_note(last_real: date, fetched_at: str, due: date, note: str) -> str:
+    extended = (
+        f"{EXTENDED_FROM_CLOSES} rows after {last_real} are derived from stock_zh_a_hist qfq "
+        "closes: 当日收盘价, 总市值, 流通市值, PE(TTM), PE(静), 市净率, PEG值, 市现率 and 市销率 × "
+        f"close / close of {last_real}, 当日涨跌幅 from the bars, 总股本 and 流通股本 carried "
+        f"over. stock_value_em fetched {fetched_at}; its real refresh is due by the weekly run "
+        f"of the week of {due}"
+    )
+    return "; ".join(filter(None, [extended, note]))
+
+
+@dataclass(frozen=True)
+class ValuationPlan:
+    """Which members' valuations a weekly run fetches; the others are extended from closes."""
+
+    members: frozenset[str]
+    refresh: frozenset[str]
+    every_weeks: int  # each member is fetched for real at least this often
+
+
+def extend_valuation(valuation: pd.DataFrame, bars: pd.DataFrame) -> pd.DataFrame:
+    """stock_value_em rows for the trading days after the last valuation row, from qfq bars.
+
+    Between two reports a stock's TTM earnings, book value and share counts do not change, so its
+    market caps and multiples move with the close: value_t = value_t0 × close_t / close_t0, t0
+    the last valuation day (the bar on or before it), with the sign kept (a loss-making firm's PE
+    stays negative). 当日涨跌幅 is the bar's own; 总股本 and 流通股本 are carried over. No bars
+    after t0 (a suspension) give no rows.
+    """
+    if valuation.empty or bars.empty:
+        return valuation.iloc[0:0]
+    last = valuation.loc[valuation["数据日期"].idxmax()]
+    bars = bars.sort_values("日期")
+    anchor = bars.loc[bars["日期"] <= last["数据日期"], "收盘"]
+    new = bars[bars["日期"] > last["数据日期"]]
+    if anchor.empty or new.empty:
+        return valuation.iloc[0:0]
+    ratio = (new["收盘"] / anchor.iloc[-1]).to_numpy()
+    rows = pd.DataFrame([last] * len(new)).reset_index(drop=True)
+    rows["数据日期"] = new["日期"].to_numpy()
+    for column in SCALED_WITH_CLOSE:
+        rows[column] = last[column] * ratio
+    rows["当日涨跌幅"] = new["涨跌幅"].to_numpy()
+    return rows.astype(valuation.dtypes)[np.isfinite(ratio)]
+
+
 def _series_key(call: Call) -> tuple:
     return call.function, tuple(sorted((k, v) for k, v in call.kwargs.items() if k != "end_date"))
 
@@ -178,15 +291,24 @@ class Recorder:
         weekly: bool = False,
         universe: Universe | None = None,
         now: Callable[[], datetime] | None = None,
+        lookback_weeks: int | None = None,
     ):
         self.store = store
         self.caller = caller
-        self.weekly = weekly  # SW index histories extended from the spot quote (≤ 10 SW requests)
+        # SW index histories extended from the spot quote (≤ 10 SW requests), valuations staggered
+        # (within the Eastmoney budget)
+        self.weekly = weekly
         self.universe = universe
         self.now = now or (lambda: datetime.now(SHANGHAI))
+        # weeks dbt rebuilds (var incremental_lookback_weeks when None): the longest a valuation
+        # may go without a real refresh
+        self.lookback_weeks = lookback_weeks
         self.tally: Counter[str] = Counter()
         self._series: dict[str, dict[tuple, list[Entry]]] = {}
         self._spot: tuple[date, dict[str, dict]] | None = None
+        self._valuations: tuple[date, ValuationPlan] | None = None
+        self._rotation_checked = False
+        self._warned_stale_bars = False
 
     @property
     def net(self) -> Net:
@@ -198,6 +320,10 @@ class Recorder:
         return served
 
     def _serve(self, spec: DatasetSpec, call: Call) -> Served:
+        if self.weekly and spec.name == "stock_daily" and not self._rotation_checked:
+            # a budget too small for the valuations stops the run before its first kline
+            self._valuation_rotation(SPECS["stock_valuation"])
+            self._rotation_checked = True
         if call.function in LOCAL_FUNCTIONS:  # a file of our own: cheap, and may have changed
             frame = resolve_function(call.function)(**call.kwargs)
             return self._write(spec, call, Outcome(frame), "fetched")
@@ -214,6 +340,10 @@ class Recorder:
                     return served
         if spec.name == "sw_index_daily" and self.weekly and entry is not None:
             served = self._extend_from_spot(spec, call, entry)
+            if served is not None:
+                return served
+        if spec.name == "stock_valuation" and self.weekly:
+            served = self._extend_valuation(spec, call, entry)
             if served is not None:
                 return served
         served = self._write(spec, call, self.caller.call(spec, call), "fetched")
@@ -376,6 +506,126 @@ class Recorder:
                 "cannot be checked: rerun later"
             )
         return dict(zip(rows["指数代码"].astype(str), rows["收盘指数"], strict=True))
+
+    # -- the weekly valuation stagger -----------------------------------------------------------
+    def _extend_valuation(
+        self, spec: DatasetSpec, call: Call, entry: Entry | None
+    ) -> Served | None:
+        """stock_value_em has no dates: one request per stock returns its whole history, which
+        with the klines is twice the Eastmoney budget of a week. A weekly run fetches only the
+        stalest valuations the budget allows (ValuationPlan) and extends the others from the
+        week's closes (None: fetch this one)."""
+        plan = self._valuation_plan(spec)  # before any valuation request, new listings too
+        symbol = call.kwargs.get("symbol", "")
+        if entry is None or not entry.rows or symbol in plan.refresh or symbol not in plan.members:
+            return None
+        stored, _ = self.store.read(spec.name, call)
+        bars = self._latest_bars(symbol)
+        rows = extend_valuation(stored, bars)
+        if rows.empty:  # suspended all week, or already extended
+            return Served(stored, entry.provenance, "reused")
+        fetched = datetime.fromisoformat(entry.fetched_at)
+        note = entry.note
+        if not note.startswith(EXTENDED_FROM_CLOSES):  # the first extension since the real fetch
+            fetch_week = fetched.date() - timedelta(days=fetched.weekday())
+            due = fetch_week + timedelta(weeks=plan.every_weeks)
+            note = _extended_note(max(stored["数据日期"]), entry.fetched_at, due, entry.note)
+        frame = pd.concat([stored, rows], ignore_index=True)
+        provenance = _worst(entry.provenance, "derived")
+        # fetched_at stays that of the real call: it orders the stalest first
+        self.store.write(spec.name, call, frame, provenance, note, fetched)
+        return Served(frame, provenance, "extended")
+
+    def _latest_bars(self, symbol: str) -> pd.DataFrame:
+        """The symbol's stored qfq daily bars (stock_daily runs first and fetched the week's)."""
+        entries = [
+            e
+            for series in self._index("stock_daily").values()
+            for e in series
+            if e.kwargs.get("symbol") == symbol and e.kwargs.get("adjust") == "qfq" and e.rows
+        ]
+        latest = max(entries, key=lambda e: e.kwargs["end_date"], default=None)
+        if latest is None:
+            return pd.DataFrame(columns=["日期", "收盘", "涨跌幅"])
+        day = settled_day(self.now())
+        if datetime.fromisoformat(latest.fetched_at) < settle(day) and not self._warned_stale_bars:
+            self._warned_stale_bars = True
+            log.warning(
+                "stock_valuation: the stored bars of %s were fetched before the close of %s "
+                "(stock_daily not fetched yet in this run?): valuations not refreshed this week "
+                "are extended to the last stored bar only; fetch stock_daily before "
+                "stock_valuation",
+                symbol,
+                day,
+            )
+        return self.store.read("stock_daily", latest.call)[0]
+
+    def _valuation_plan(self, spec: DatasetSpec) -> ValuationPlan:
+        day = settled_day(self.now())
+        if self._valuations is None or self._valuations[0] != day:
+            self._valuations = (day, self._plan_valuations(spec))
+        return self._valuations[1]
+
+    def _valuation_rotation(self, spec: DatasetSpec) -> tuple[set[str], int | None]:
+        """The members (from the stored classification, as the plan reads it) and how many of
+        their valuations a week may fetch (None: no budget applies, all of them). Raises
+        BudgetTooSmall when that cannot fetch each within the dbt lookback."""
+        window = RunWindow(as_of=settled_day(self.now()))  # neither plan reads dates
+        classification_spec = SPECS[UNIVERSE_DATASET]
+        [classification_call] = classification_spec.plan(window, {})
+        classification = pd.DataFrame({"symbol": pd.Series([], dtype="str")})
+        if self.store.has(classification_spec.name, classification_call):
+            frame, _ = self.store.read(classification_spec.name, classification_call)
+            classification = frame if "symbol" in frame.columns else classification
+        members = {
+            c.kwargs["symbol"] for c in spec.plan(window, {UNIVERSE_DATASET: classification})
+        }
+        group = group_of(spec.host)[0]
+        pool = BUDGET_POOLS.get(group, group)
+        budget = self.net.config.budgets.get(pool)
+        if budget is None or not members:
+            return members, None
+        lookback = self.lookback_weeks or dbt_lookback_weeks()
+        return members, valuation_refreshes(len(members), budget, pool, lookback)
+
+    def _plan_valuations(self, spec: DatasetSpec) -> ValuationPlan:
+        """Members whose valuations this run fetches: those with none stored, then the stalest
+        (oldest real fetch, then symbol), as many as the Eastmoney budget leaves after every
+        member's kline request and the reserve."""
+        members, per_week = self._valuation_rotation(spec)
+        if per_week is None:
+            return ValuationPlan(frozenset(members), frozenset(members), 1)
+        stored = {
+            e.kwargs["symbol"]: e
+            for e in self.store.entries(spec.name)
+            if e.kwargs.get("symbol") in members and e.rows
+        }
+        new = sorted(members - set(stored))
+        stalest = sorted(
+            (s for s, e in stored.items() if not self._fresh(spec, e.call, e)),
+            key=lambda s: (datetime.fromisoformat(stored[s].fetched_at), s),
+        )
+        left = self.net.left(group_of(spec.host)[0])
+        quota = per_week if left is None else min(per_week, left - VALUATION_RESERVE)
+        refresh = new + stalest[: max(0, quota - len(new))]
+        every_weeks = math.ceil(len(members) / per_week)
+        log.info(
+            "stock_valuation: fetching %d of %d members (%d new, the rest the stalest); the "
+            "others are extended from their closes. Each is fetched at least every %d weeks",
+            len(refresh),
+            len(members),
+            len(new),
+            every_weeks,
+        )
+        if quota < per_week:
+            log.warning(
+                "stock_valuation: the Eastmoney budget has room for %d valuation refreshes this "
+                "run, not %d: other requests took more of it than one kline per member (retries, "
+                "qfq refetches after a dividend, the CSI fallback)",
+                max(0, quota),
+                per_week,
+            )
+        return ValuationPlan(frozenset(members), frozenset(refresh), every_weeks)
 
     # -- writing -------------------------------------------------------------------------------
     def _write(self, spec: DatasetSpec, call: Call, outcome: Outcome, how: str) -> Served:

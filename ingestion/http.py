@@ -36,10 +36,16 @@ HOST_GROUPS: tuple[tuple[str, str, float], ...] = (
 )
 OTHER_INTERVAL = 1.0
 
-# Per-run request budgets. A weekly run must stay small (SW bans for 8 h or more, Eastmoney after
-# bursts); a backfill spans several runs and resumes where the budget stopped it.
-WEEKLY_BUDGETS: Mapping[str, int] = {"sw": 10, "eastmoney": 400, "datacenter": 400}
-BACKFILL_BUDGETS: Mapping[str, int] = {"sw": 200, "eastmoney": 1000, "datacenter": 1000}
+# Groups whose requests also count against another group's budget. Klines (push2his) and
+# valuations (datacenter-web) are both Eastmoney, which blocks an IP for its traffic as a whole:
+# budget `eastmoney` counts both, while the throttle, the breaker and the counts stay per group.
+BUDGET_POOLS: Mapping[str, str] = {"datacenter": "eastmoney"}
+
+# Per-run request budgets, by group, pool or `total`. A weekly run must stay small (SW bans for
+# 8 h or more, Eastmoney after bursts); a backfill spans several runs and resumes where the
+# budget stopped it (SW Computer's 334 klines and 334 valuations fit one backfill run).
+WEEKLY_BUDGETS: Mapping[str, int] = {"sw": 10, "eastmoney": 400}
+BACKFILL_BUDGETS: Mapping[str, int] = {"sw": 200, "eastmoney": 1000}
 
 # What to do when a group is blocked, for the error message.
 ADVICE: Mapping[str, str] = {
@@ -72,11 +78,12 @@ class HostBlocked(LiveError):
 
 
 class BudgetExceeded(LiveError):
-    def __init__(self, group: str, budget: int):
+    def __init__(self, group: str, budget: int, sent: Mapping[str, int] | None = None):
         self.group, self.budget = group, budget
+        spent = f" ({' + '.join(f'{g} {n}' for g, n in sent.items())} requests)" if sent else ""
         super().__init__(
-            f"request budget for {group!r} ({budget} per run) is used up. Calls recorded so far "
-            f"are kept: rerun later to continue, or raise it (SECTORPULSE_BUDGET={group}=N). "
+            f"request budget for {group!r} ({budget} per run) is used up{spent}. Calls recorded "
+            f"so far are kept: rerun later to continue, or raise it (SECTORPULSE_BUDGET={group}=N). "
             "A first live run needs history: backfill it with `sectorpulse record`."
         )
 
@@ -87,6 +94,11 @@ def group_of(host: str) -> tuple[str, float]:
         if host == suffix or host.endswith("." + suffix):
             return group, interval
     return host, OTHER_INTERVAL
+
+
+def budget_keys(group: str) -> tuple[str, ...]:
+    """The budgets a request of `group` counts against: its group, its pool, and the total."""
+    return tuple(dict.fromkeys((group, BUDGET_POOLS.get(group, group), "total")))
 
 
 def _pairs(text: str) -> dict[str, str]:
@@ -207,10 +219,10 @@ class Net:
         group, default_interval = group_of(host)
         if group in self.blocked:
             raise HostBlocked(host, group, self.blocked[group])
-        for name, used in ((group, self.group_requests(group)), ("total", self.total)):
+        for name in budget_keys(group):
             budget = self.config.budgets.get(name)
-            if budget is not None and used >= budget:
-                raise BudgetExceeded(name, budget)
+            if budget is not None and self.budget_requests(name) >= budget:
+                raise BudgetExceeded(name, budget, self._sent_under(name))
         key = _get_key(method, url, kwargs) if method.upper() == "GET" else None
         if key in self._seen:  # akshare fetches page 1 twice (count, then loop): ask once
             return self._seen[key]
@@ -294,8 +306,22 @@ class Net:
     def total(self) -> int:
         return sum(self.requests.values())
 
-    def group_requests(self, group: str) -> int:
-        return sum(n for host, n in self.requests.items() if group_of(host)[0] == group)
+    def _sent_under(self, name: str) -> dict[str, int]:
+        """Requests per group that count against budget `name` (a group, a pool or total)."""
+        return {
+            group: n
+            for group, n in self.counts().items()
+            if group != "total" and name in budget_keys(group)
+        }
+
+    def budget_requests(self, name: str) -> int:
+        return sum(self._sent_under(name).values())
+
+    def left(self, group: str) -> int | None:
+        """Requests of `group` its budgets still allow in this run; None when none applies."""
+        budgets = self.config.budgets
+        room = [budgets[n] - self.budget_requests(n) for n in budget_keys(group) if n in budgets]
+        return min(room, default=None)
 
     def counts(self) -> dict[str, int]:
         """Requests per upstream group and in total, e.g. {"sw": 9, "eastmoney": 334, "total": 350}."""
@@ -309,6 +335,8 @@ class Net:
         meta: dict[str, int | float | str] = {
             f"requests_{group}": n for group, n in self.counts().items()
         }
+        for name, budget in sorted(self.config.budgets.items()):
+            meta[f"budget_{name}"] = f"{self.budget_requests(name)} of {budget}"
         meta["request_failures"] = sum(self.failures.values())
         meta["throttle_wait_s"] = round(self.waited, 1)
         if self.blocked:
@@ -336,12 +364,13 @@ _RUN_NET: tuple[date, Net] | None = None
 
 
 def run_net() -> Net:
-    """The process-wide Net of the current run, created from the environment on first use.
+    """The Net of the current run, created from the environment on first use.
 
-    Each raw asset builds its own fetcher, so the run's budgets and counts live here; a new
-    (Shanghai) day starts a new Net, so a long-lived process does not carry budgets from one
-    weekly run into the next. Under Dagster's multiprocess executor every step is its own
-    process and the budgets apply per asset; `sectorpulse run` executes in one process.
+    One run is one process: `sectorpulse run` and the Dagster jobs (in-process executor) run every
+    asset of a run in one process, and each raw asset builds its own fetcher, so the run's budgets
+    and counts live here, process-wide. A new (Shanghai) day starts a new Net, so a long-lived
+    process does not carry budgets from one weekly run into the next. Two runs at once in one
+    process would share it; a run spread over several processes would get one budget per process.
     """
     global _RUN_NET
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()

@@ -85,6 +85,9 @@ class DatasetSpec:
     grain: tuple[str, ...]  # columns (plus call args) unique per row
     empty_ok: bool = False  # is "no data" acceptable for a single call?
     depends_on: tuple[str, ...] = ()  # datasets whose frames the plan reads
+    fetched_after: tuple[
+        str, ...
+    ] = ()  # datasets fetched first, though the plan does not read them
     call_args_in_frame: tuple[str, ...] = ()  # kwargs staging must read from _call_args
     description: str = ""
     fallbacks: tuple[Fallback, ...] = ()  # tried in order when live `function` fails or is blocked
@@ -426,6 +429,8 @@ SPECS: dict[str, DatasetSpec] = {
             grain=("数据日期",),  # per call; the symbol is a call argument
             empty_ok=True,
             depends_on=("sw_classification",),
+            # A weekly live run extends the valuations it does not refresh from the week's bars.
+            fetched_after=("stock_daily",),
             call_args_in_frame=("symbol",),
             description="Daily total market cap and PE(TTM) of each classified stock.",
         ),
@@ -458,13 +463,13 @@ LOCAL_FUNCTIONS = {"miit_software_stats": "ingestion.miit:load_curated_stats"}
 
 
 def fetch_order() -> list[str]:
-    """Dataset names with every dataset after the ones its plan reads."""
+    """Dataset names with every dataset after the ones its plan reads or it is fetched after."""
     ordered: list[str] = []
 
     def visit(name: str) -> None:
         if name in ordered:
             return
-        for dep in SPECS[name].depends_on:
+        for dep in (*SPECS[name].depends_on, *SPECS[name].fetched_after):
             visit(dep)
         ordered.append(name)
 

@@ -66,7 +66,7 @@ def write_data_docs(
 def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=raw_key(spec.name),
-        deps=[raw_key(d) for d in spec.depends_on],
+        deps=[raw_key(d) for d in (*spec.depends_on, *spec.fetched_after)],
         group_name="raw",
         kinds={"python", "duckdb"},
         description=f"{spec.description} akshare `{spec.function}`, loaded as returned.",

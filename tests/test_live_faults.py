@@ -89,6 +89,30 @@ def test_budget_stops_the_run_with_a_message(upstream, stock):
     assert upstream.count("em_kline") == 2
 
 
+def test_klines_and_valuations_share_one_eastmoney_budget_but_not_a_throttle(upstream, stock):
+    net = make_net(upstream, budgets={"eastmoney": 3}, throttle_scale=1.0)
+    value = Call("stock_value_em", {"symbol": stock.kwargs["symbol"]})
+    call(net, "stock_daily", stock)
+    call(net, "stock_valuation", value)
+    call(net, "stock_daily", stock)
+    assert net.left("datacenter") == 0 and net.left("eastmoney") == 0 and net.left("sw") is None
+    with pytest.raises(
+        BudgetExceeded,
+        match=r"'eastmoney' \(3 per run\) is used up \(datacenter 1 \+ eastmoney 2 requests\)",
+    ):
+        call(net, "stock_valuation", value)
+    assert net.counts() == {"datacenter": 1, "eastmoney": 2, "total": 3}
+    assert net.metadata()["budget_eastmoney"] == "3 of 3"
+    # one throttle wait: the second kline; the valuation went to another host group
+    assert len(net.config.sleep) == 1 and 1.4 < net.config.sleep[0] <= 1.5 * 1.3
+    # a group's own budget still applies beside the pool's
+    capped = make_net(upstream, budgets={"eastmoney": 10, "datacenter": 1})
+    call(capped, "stock_valuation", value)
+    with pytest.raises(BudgetExceeded, match=r"'datacenter' \(1 per run\)"):
+        call(capped, "stock_valuation", value)
+    assert capped.left("eastmoney") == 9
+
+
 def test_curl_cffi_sessions_go_through_the_choke_point(upstream):
     from curl_cffi import requests as curl
 
@@ -342,6 +366,6 @@ def test_net_config_reads_the_environment():
         }
     )
     assert config.interval("sw", 4.0) == 3.0 and config.interval("legulegu", 3.0) == 1.5
-    assert config.budgets == {"sw": 4, "eastmoney": 400, "datacenter": 400, "total": 100}
+    assert config.budgets == {"sw": 4, "eastmoney": 400, "total": 100}
     assert config.timeout == (3.0, 20.0) and config.backoff == (1.0, 2.0, 10.0)
     assert config.breaker_after == 5

@@ -9,7 +9,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from quality import (
     validate_model,
     validate_raw,
 )
+from quality.catalog import model_suite, raw_suite
 from quality.reference import SW_L1_CODES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -391,7 +392,8 @@ def test_sw_index_daily_old_upstream_glitch_is_a_warning_on_long_history():
     frame["代码"] = "801012"
     frame.loc[10, "收盘"] = frame.loc[10, "最高"] + 5
     result = validate_raw("sw_index_daily", frame.drop(columns=["_call_key"]))
-    assert [w for w in result.warnings if "最高, 收盘" in w and "tolerated" in w]
+    warnings = [w for w in result.warnings if "最高, 收盘" in w and "tolerated" in w]
+    assert warnings and "代码: '801012', 日期: 2000-01-13" in warnings[0]  # an example row
     assert failed(result, "[l1_latest]", "observed 0")  # and no L1 industry on the latest date
 
 
@@ -766,6 +768,64 @@ def test_as_metadata_is_plain_values():
 
 
 # -- context, performance, Data Docs ---------------------------------------------------------------
+
+
+def test_date_columns_reach_gx_as_arrow_dates_and_odd_values_still_fail():
+    frame = stock_daily()
+    converted = runner.arrow_dates(frame)
+    assert str(converted["日期"].dtype) == "date32[day][pyarrow]"
+    assert list(converted["日期"]) == list(frame["日期"])
+    assert pd.api.types.is_object_dtype(frame["日期"])  # the caller's frame is left as it was
+    # Arrow would read an int as days since 1970: such a column stays as it is, and fails.
+    for odd in (20250120, "2025-01-20", pd.Timestamp("2025-01-20").to_datetime64()):
+        bad = frame.copy()
+        bad["日期"] = bad["日期"].astype(object)
+        bad.loc[0, "日期"] = odd
+        assert pd.api.types.is_object_dtype(runner.arrow_dates(bad)["日期"])
+        assert failed(validate_raw("stock_daily", bad), "expect_column_values_to_be_of_type(日期")
+    # A datetime is a datetime.date to GX, as before; it is not cut to its day.
+    frame["日期"] = frame["日期"].astype(object)
+    frame.loc[0, "日期"] = datetime(2025, 1, 20, 9, 30)
+    assert pd.api.types.is_object_dtype(runner.arrow_dates(frame)["日期"])
+    assert validate_raw("stock_daily", frame).success
+    empty = pd.DataFrame(columns=list(SPECS["stock_daily"].columns))  # object columns, no dates
+    assert runner.arrow_dates(empty) is empty
+    # A caller may hand Arrow dates itself (ingestion reads through Arrow).
+    assert validate_raw("stock_daily", converted).success
+
+
+def test_clean_batches_take_one_pass_unexpected_rows_a_second_for_examples(monkeypatch):
+    from great_expectations.datasource.fluent.interfaces import Batch
+
+    gx = runner._import_gx()
+    passes: list[tuple[str, int]] = []  # (result format, expectations run)
+    run, validate = gx.ValidationDefinition.run, Batch.validate
+
+    def spy_run(self, **kwargs):
+        passes.append((kwargs["result_format"]["result_format"], len(self.suite.expectations)))
+        return run(self, **kwargs)
+
+    def spy_validate(self, expect, **kwargs):
+        passes.append((kwargs["result_format"]["result_format"], len(expect.expectations)))
+        return validate(self, expect, **kwargs)
+
+    monkeypatch.setattr(gx.ValidationDefinition, "run", spy_run)
+    monkeypatch.setattr(Batch, "validate", spy_validate)
+    n_daily = raw_suite("stock_daily").n_expectations
+    result = validate_raw("stock_daily", stock_daily())
+    assert result.success and passes == [("BOOLEAN_ONLY", n_daily)]
+    assert "pandas_data_fingerprint" not in result.gx_results[0][1].meta["batch_markers"]
+
+    passes.clear()
+    frame = stock_daily()
+    frame.loc[0, "收盘"] = -1.0
+    result = validate_raw("stock_daily", frame)
+    assert passes == [("BOOLEAN_ONLY", n_daily), ("SUMMARY", 2)]  # 收盘 > 0, 收盘 >= 最低
+    assert failed(result, "strict_min=True", "收盘: -1") and result.n_failed == 2
+
+    passes.clear()  # a `mostly` tolerance: counts from the start, so tolerated rows show
+    assert validate_model("stg_akshare__stock_bars", stg_akshare__stock_bars()).success
+    assert passes == [("BASIC", model_suite("stg_akshare__stock_bars").n_expectations)]
 
 
 def test_context_and_suites_are_built_once_and_survive_other_contexts():

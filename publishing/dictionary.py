@@ -94,7 +94,8 @@ def mart_models(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def dictionary_rows(docs: DbtDocs) -> list[dict[str, str]]:
-    """One row per mart column: model, column, data type, description, tests."""
+    """One row per mart column: model, column, data type, description, checks (constraints and
+    tests)."""
     tests = _column_tests(docs.manifest)
     rows = []
     for model in mart_models(docs.manifest):
@@ -112,7 +113,10 @@ def dictionary_rows(docs: DbtDocs) -> list[dict[str, str]]:
                     "column": name,
                     "data_type": str(data_type).lower(),
                     "description": " ".join((column.get("description") or "").split()),
-                    "tests": ", ".join(sorted(set(tests.get((model["unique_id"], name), [])))),
+                    "tests": ", ".join(
+                        [f"{c['type']} (constraint)" for c in column.get("constraints", [])]
+                        + sorted(set(tests.get((model["unique_id"], name), [])))
+                    ),
                 }
             )
     return rows

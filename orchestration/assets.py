@@ -13,7 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from ingestion import paths
 from ingestion.bulk import BulkValidationError, load_calls
-from ingestion.fetcher import Fetcher, request_metadata
+from ingestion.fetcher import Fetcher, ReplayFetcher, request_metadata
 from ingestion.snapshot import SHANGHAI
 from ingestion.specs import SPECS, DatasetSpec, RunWindow
 from ingestion.warehouse import has_relation, read_raw_frame
@@ -37,9 +37,10 @@ def raw_check_name(dataset: str) -> str:
 
 
 def run_window(fetcher: Fetcher, partition_key: str) -> RunWindow:
-    """The window a weekly partition asks for; a snapshot must cover the week it serves."""
+    """The window a weekly partition asks for; a replayed snapshot must cover the week it serves.
+    Live and record runs fetch up to the week's end (or today)."""
     week_start, week_end = week_bounds(partition_key)
-    if fetcher.snapshot is None:
+    if not isinstance(fetcher, ReplayFetcher):
         today = datetime.now(SHANGHAI).date()
         return fetcher.window(datetime.combine(min(week_end, today), time(), SHANGHAI))
     window = fetcher.window()

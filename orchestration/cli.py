@@ -58,10 +58,12 @@ def run_week(
     settings: PipelineSettings, week: date | None, full_refresh: bool = False, briefs: bool = True
 ) -> RunReport:
     """Materialise every asset for one weekly partition (briefs=False: all but the briefs)."""
+    from ingestion.http import reset_run_net
     from orchestration.assets import FULL_REFRESH_TAG, prepare_dbt_manifest
     from orchestration.briefs import weekly_briefs
     from orchestration.definitions import build_definitions
 
+    reset_run_net()  # live request budgets and counts are per run, as in a run's own process
     prepare_dbt_manifest()
     day = week or settings.fetcher().window().as_of
     key = week_key(day)

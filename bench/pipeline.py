@@ -78,12 +78,7 @@ def loads(warehouse: Path, since: datetime) -> list[dict]:
 
 
 def run(snapshot: Path, work: Path, week: date, full_refresh: bool) -> dict:
-    settings = PipelineSettings(
-        source=str(snapshot),
-        duckdb_path=str(work / "warehouse.duckdb"),
-        published_dir=str(work / "published"),
-        gx_dir=str(work / "gx"),
-    )
+    settings = PipelineSettings.in_folder(work, str(snapshot))
     started = datetime.now(UTC).replace(tzinfo=None, microsecond=0)  # as raw._loads has it
     report = run_week(settings, week, full_refresh=full_refresh, briefs=False)
     if not report.success:

@@ -19,6 +19,16 @@ class PipelineSettings(dg.ConfigurableResource):
     published_dir: str = ""
     gx_dir: str = ""
 
+    @classmethod
+    def in_folder(cls, root: Path, source: str = "sample") -> PipelineSettings:
+        """A warehouse, published marts and GX docs of their own under `root` (tests, the bench)."""
+        return cls(
+            source=source,
+            duckdb_path=str(root / "warehouse.duckdb"),
+            published_dir=str(root / "published"),
+            gx_dir=str(root / "gx"),
+        )
+
     def resolved_source(self) -> str:
         return self.source or os.environ.get("SECTORPULSE_SOURCE", "sample")
 

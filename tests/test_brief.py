@@ -31,12 +31,7 @@ NUMBER = re.compile(r"[+-]?\d[\d,]*\.\d+%?x?|\b\d+/\d+\b")
 
 
 def settings_for(root: Path) -> PipelineSettings:
-    return PipelineSettings(
-        source="sample",
-        duckdb_path=str(root / "warehouse.duckdb"),
-        published_dir=str(root / "published"),
-        gx_dir=str(root / "gx"),
-    )
+    return PipelineSettings.in_folder(root, "sample")
 
 
 def sample_brief_run(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -77,12 +77,7 @@ def schedule_time(day: date) -> datetime:
 
 
 def settings_for(root: Path) -> PipelineSettings:
-    return PipelineSettings(
-        source="live",
-        duckdb_path=str(root / "warehouse.duckdb"),
-        published_dir=str(root / "published"),
-        gx_dir=str(root / "gx"),
-    )
+    return PipelineSettings.in_folder(root, "live")
 
 
 @dataclass

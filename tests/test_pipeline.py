@@ -25,12 +25,7 @@ pytestmark = pytest.mark.e2e
 
 
 def settings_for(root: Path, source: str | Path = "sample") -> PipelineSettings:
-    return PipelineSettings(
-        source=str(source),
-        duckdb_path=str(root / "warehouse.duckdb"),
-        published_dir=str(root / "published"),
-        gx_dir=str(root / "gx"),
-    )
+    return PipelineSettings.in_folder(root, str(source))
 
 
 def read_marts(db: Path) -> dict[str, pd.DataFrame]:

@@ -1,19 +1,19 @@
-"""Bulk replay of a snapshot into raw.*, with DuckDB instead of one pandas frame per call.
+"""Loading a snapshot's calls into raw.*, with DuckDB instead of one pandas frame per call.
 
-For snapshots too big for the per-call path (`fetch_dataset` + `combine` + `load_raw`): the
-whole market is 5,000 stock calls per stock dataset and 12.5 M rows each. The contract is the
-same: exactly the calls each spec plans for the snapshot's window (a missing entry raises
-MissingEntryError), every entry's checksum checked, columns typed by the spec's kinds, and a
-failed load leaves raw.* as it was. Two things differ, both for scale:
+Every raw asset loads this way, whatever the source (live and record runs first fetch what the
+store snapshot lacks). The whole market is 5,000 stock calls per stock dataset and 12.5 M rows
+each. The contract: exactly the planned calls (a missing entry raises MissingEntryError), every
+entry's checksum checked, columns typed by the spec's kinds, and a failed load leaves raw.* as
+it was. Two things are done for scale:
 
 - **Reading.** Rows come from the snapshot's Parquet sidecar (`_bulk/<dataset>/*.parquet`, see
   `SidecarSink`) when it holds exactly the planned entries, matched by their checksums; otherwise
   from the gz CSVs, read by DuckDB after their checksums are verified. A dataset whose entries do
-  not have exactly the spec's columns is read by the per-call path, so the raw suite names the
-  problem.
+  not have exactly the spec's columns is read through pandas frames (`combine`), so the raw
+  suite names the problem.
 - **Writing by difference.** A call's rows are replaced as in `load_raw`, but rows already loaded
   identically are kept (with their load metadata): changed and new rows are inserted, rows gone
-  from the call are deleted. The end state is the per-call path's. The inserted rows are the
+  from the call are deleted. The end state is `load_raw`'s. The inserted rows are the
   *batch*: what GX validates before anything is written (docs/scale.md). stock_value_em returns a
   stock's whole history on every call, so a weekly run's batch is still only the new week.
 """
@@ -209,9 +209,15 @@ def load_calls(
     with_rows = [e for e in entries if e.columns and e.rows > 0]
     paths = [str(snapshot.root / spec.name / f"{e.key}.csv.gz") for e in with_rows]
     load = BulkLoad(
-        spec.name, uuid.uuid4().hex[:12], len(entries), sum(e.rows for e in with_rows), 0, 0, ""
+        spec.name,
+        uuid.uuid4().hex[:12],
+        calls=len(entries),
+        rows_in_calls=sum(e.rows for e in with_rows),
+        inserted=0,
+        deleted=0,
+        reader="",
+        provenance=sorted({e.provenance for e in entries}),
     )
-    load.provenance = sorted({e.provenance for e in entries})
     columns = [(c, SQL_TYPES[k]) for c, k in spec.columns.items()]
     select = ", ".join(f"CAST(r.{quote(c)} AS {t}) AS {quote(c)}" for c, t in columns)
     meta = "e._call_key, e._call_args, e._provenance"
@@ -318,16 +324,16 @@ def key_ranges(
     For validating a big batch piece by piece: a 12.5 M-row pandas frame and GX's work on it
     take several GB, and ranges of whole keys (calls, symbols) keep every per-key check intact.
     """
-    ranges: list[list[object]] = []
+    ranges: list[tuple[object, object]] = []
     size = 0
     counts = con.execute(f"SELECT {column}, count(*) FROM {relation} GROUP BY 1 ORDER BY 1")
     for key, n in counts.fetchall():
         if not ranges or size + n > max_rows:
-            ranges.append([key, key])
+            ranges.append((key, key))
             size = 0
-        ranges[-1][1] = key
+        ranges[-1] = (ranges[-1][0], key)
         size += n
-    return [(first, last) for first, last in ranges]
+    return ranges
 
 
 def in_ranges(

@@ -85,9 +85,7 @@ class DatasetSpec:
     grain: tuple[str, ...]  # columns (plus call args) unique per row
     empty_ok: bool = False  # is "no data" acceptable for a single call?
     depends_on: tuple[str, ...] = ()  # datasets whose frames the plan reads
-    fetched_after: tuple[
-        str, ...
-    ] = ()  # datasets fetched first, though the plan does not read them
+    fetched_after: tuple[str, ...] = ()  # fetched first, though the plan does not read them
     call_args_in_frame: tuple[str, ...] = ()  # kwargs staging must read from _call_args
     description: str = ""
     fallbacks: tuple[Fallback, ...] = ()  # tried in order when live `function` fails or is blocked

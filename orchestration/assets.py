@@ -155,12 +155,10 @@ def manifest_is_current() -> bool:
     if not manifest.exists():
         return False
     parsed_at = manifest.stat().st_mtime
-    return all(
-        path.stat().st_mtime <= parsed_at
-        for path in paths.DBT_PROJECT_DIR.rglob("*")
-        if path.is_file()
-        and not DBT_OUTPUT_FOLDERS & set(path.relative_to(paths.DBT_PROJECT_DIR).parts)
-    )
+    sources = (p for p in paths.DBT_PROJECT_DIR.iterdir() if p.name not in DBT_OUTPUT_FOLDERS)
+    # dbt's own output folders hold thousands of files: they are never walked.
+    files = (f for p in sources for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file())
+    return all(f.stat().st_mtime <= parsed_at for f in files)
 
 
 def prepare_dbt_manifest() -> None:
@@ -210,10 +208,12 @@ def is_full_build(context: dg.AssetExecutionContext, warehouse: Path) -> bool:
     """Whether this run's dbt build rebuilds every row: asked for with the run tag, or the
     warehouse has never been built. Recorded as the run tag, so the GX checks downstream
     validate every row too, not only the weeks an incremental build rebuilt."""
-    full = is_full_refresh(context) or not has_relation(warehouse, "staging", FIRST_BUILT_MODEL)
-    if full and not is_full_refresh(context):
-        context.instance.add_run_tags(context.run_id, {FULL_REFRESH_TAG: "true"})
-    return full
+    if is_full_refresh(context):
+        return True
+    if has_relation(warehouse, "staging", FIRST_BUILT_MODEL):
+        return False
+    context.instance.add_run_tags(context.run_id, {FULL_REFRESH_TAG: "true"})
+    return True
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:

@@ -12,6 +12,7 @@ from datetime import date
 
 import pandas as pd
 
+from ingestion.errors import column_difference
 from ingestion.snapshot import kind_of
 from ingestion.specs import Call
 
@@ -43,8 +44,8 @@ def _family(kind: str) -> str:
 def schema_problems(expected: Mapping[str, str], frame: pd.DataFrame) -> list[str]:
     got = [str(c) for c in frame.columns]
     want = list(expected)
-    missing = [c for c in want if c not in got]
-    extra = [c for c in got if c not in expected]
+    diff = column_difference(want, got) or {"missing": [], "extra": [], "order": []}
+    missing, extra = diff["missing"], diff["extra"]
     problems = []
     for i, name in enumerate(want):
         if name in missing and i < len(got) and got[i] in extra:
@@ -58,7 +59,7 @@ def schema_problems(expected: Mapping[str, str], frame: pd.DataFrame) -> list[st
             kind = kind_of(frame[name])
             if _family(kind) != _family(expected[name]):
                 problems.append(f"kind changed: {name} {expected[name]} -> {kind}")
-    if not missing and not extra and got != want:
+    if diff["order"]:
         problems.append("column order changed")
     return problems
 

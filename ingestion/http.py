@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -86,6 +87,52 @@ class BudgetExceeded(LiveError):
             f"so far are kept: rerun later to continue, or raise it (SECTORPULSE_BUDGET={group}=N). "
             "A first live run needs history: backfill it with `sectorpulse record`."
         )
+
+
+class NoNetwork(LiveError):
+    """A host's name does not resolve: no network (or no DNS). Not a ban, and not worth
+    minutes of retries."""
+
+    def __init__(self, host: str, reason: str):
+        self.host, self.reason = host, reason
+        super().__init__(
+            f"no network: cannot resolve {host} ({reason}); check your connection or use "
+            "--source sample"
+        )
+
+
+# What resolvers say when a name does not resolve (glibc, macOS, Windows, curl).
+DNS_FAILURES = (
+    "failed to resolve",
+    "name or service not known",
+    "temporary failure in name resolution",
+    "nodename nor servname",
+    "getaddrinfo failed",
+    "could not resolve host",
+    "no address associated with hostname",
+)
+DNS_TRIES = 2  # a name that does not resolve twice, a second apart, will not in the next minutes
+DNS_PAUSE = 1.0
+
+
+def dns_failure(exc: BaseException) -> str | None:
+    """Why `exc` is a name-resolution failure (requests' ConnectionError from urllib3's
+    NameResolutionError or a socket.gaierror, curl's "Could not resolve host"), or None."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    said = None  # the innermost message that names the failure
+    while todo:
+        item = todo.pop(0)
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, socket.gaierror):
+            return str(item)
+        if any(marker in str(item).lower() for marker in DNS_FAILURES):
+            said = str(item).splitlines()[0]
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None)]
+        todo += [a for a in getattr(item, "args", ()) if isinstance(a, BaseException)]
+    return said
 
 
 def group_of(host: str) -> tuple[str, float]:
@@ -173,6 +220,7 @@ class Net:
         self._seen: dict[str, object] = {}  # identical GETs within one attempt -> response
         self._rng = random.Random(self.config.seed)
         self._depth = 0
+        self.unresolved: dict[str, str] = {}  # host -> why its name did not resolve
 
     # -- the patch ---------------------------------------------------------------------------
     @contextmanager
@@ -217,6 +265,8 @@ class Net:
     def _send(self, send: Callable, method: str, url: str, kwargs: dict):
         host = urlsplit(url).hostname or ""
         group, default_interval = group_of(host)
+        if host in self.unresolved:  # fail fast: every later call to it would wait to fail too
+            raise NoNetwork(host, self.unresolved[host])
         if group in self.blocked:
             raise HostBlocked(host, group, self.blocked[group])
         for name in budget_keys(group):
@@ -238,15 +288,24 @@ class Net:
                 + ("?" + parts.query if parts.query else "")
             )
             kwargs["headers"] = {**dict(kwargs.get("headers") or {}), "X-Upstream-Host": host}
-        self.requests[host] += 1
-        try:
-            response = send(target, **kwargs)
-        except Exception as exc:
-            self.failures[host] += 1
-            self._attempt.append((host, type(exc).__name__))
-            raise
-        finally:
-            self._last[host] = self.config.clock()
+        for tries in range(1, DNS_TRIES + 1):
+            self.requests[host] += 1
+            try:
+                response = send(target, **kwargs)
+            except Exception as exc:
+                self.failures[host] += 1
+                self._attempt.append((host, type(exc).__name__))
+                reason = dns_failure(exc)
+                if reason is None:
+                    raise
+                if tries == DNS_TRIES:
+                    self.unresolved[host] = reason
+                    raise NoNetwork(host, reason) from exc
+                self.config.sleep(DNS_PAUSE)
+            else:
+                break
+            finally:
+                self._last[host] = self.config.clock()
         status = int(getattr(response, "status_code", 0) or 0)
         self._attempt.append((host, status))
         if status >= 400:

@@ -27,7 +27,16 @@ import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from ingestion.drift import IncompleteFrame, SchemaDrift, check_frame
-from ingestion.http import ADVICE, BLOCKING_STATUSES, HostBlocked, LiveError, Net, group_of
+from ingestion.errors import no_data
+from ingestion.http import (
+    ADVICE,
+    BLOCKING_STATUSES,
+    HostBlocked,
+    LiveError,
+    Net,
+    NoNetwork,
+    group_of,
+)
 from ingestion.snapshot import Provenance
 from ingestion.specs import LOCAL_FUNCTIONS, Call, DatasetSpec
 
@@ -69,8 +78,9 @@ def resolve_function(name: str):
 
 
 def is_no_data(frame: pd.DataFrame) -> bool:
-    """akshare's empty shapes after the call returned: a zero-column or a zero-row frame."""
-    return frame.shape[1] == 0 or len(frame) == 0
+    """akshare's empty shapes after the call returned: a zero-column or a zero-row frame (the
+    rule replay applies to recorded entries too, ingestion.errors.no_data)."""
+    return no_data(*frame.shape)
 
 
 def classify(exc: BaseException, answers: list[tuple[str, int | str]]) -> tuple[str, str]:
@@ -128,13 +138,14 @@ class Caller:
         """The frame of a planned call, from the spec's function or, failing that, a fallback."""
         try:
             return Outcome(self._with_retries(spec, call, spec.columns, ordered=True))
-        except (HostBlocked, UpstreamError, NoDataError) as exc:
+        except (HostBlocked, UpstreamError, NoDataError, NoNetwork) as exc:
             if not spec.fallbacks:
                 raise
             return self._fallback(spec, call, exc)
 
     def _fallback(self, spec: DatasetSpec, call: Call, failure: Exception) -> Outcome:
         errors = [f"{call.function}: {failure}"]
+        failures = [failure]  # of the sources tried
         for fallback in spec.fallbacks:
             kwargs = fallback.kwargs(call)
             if kwargs is None:
@@ -143,12 +154,14 @@ class Caller:
             source = Call(fallback.function, kwargs)
             try:
                 raw = self._with_retries(spec, source, fallback.columns, ordered=False)
-            except (HostBlocked, UpstreamError, NoDataError) as exc:
+            except (HostBlocked, UpstreamError, NoDataError, NoNetwork) as exc:
                 errors.append(f"{fallback.function}: {exc}")
+                failures.append(exc)
                 continue
             frame = fallback.to_spec(raw, call)
             if is_no_data(frame) and not spec.empty_ok:
                 errors.append(f"{fallback.function}: no rows in the window")
+                failures.append(NoDataError(errors[-1]))
                 continue
             check_frame(spec.name, spec.columns, frame, call)
             log.warning(
@@ -160,6 +173,8 @@ class Caller:
                 f"{call.function} failed: {failure}"
             )
             return Outcome(frame, "derived", note, sources=((source, raw),))
+        if all(isinstance(f, NoNetwork) for f in failures):
+            raise failure  # no source resolves: the network is down, not the upstream
         raise UpstreamError(
             f"{spec.name}: every source failed for {call.describe()}:\n  - " + "\n  - ".join(errors)
         )

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import re
+import zlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from ingestion.specs import KINDS, Call, RunWindow
+from ingestion.specs import KINDS, SPECS, Call, RunWindow
 
 FORMAT = "sectorpulse-snapshot/1"
 NULL = "\\N"  # keeps "" distinct from a missing value
@@ -36,6 +37,37 @@ class SnapshotError(Exception):
 
 class MissingEntryError(SnapshotError):
     """Replay asked for a call the snapshot does not hold. Never falls back to the network."""
+
+
+class BadInput(SnapshotError):
+    """A file of the snapshot that cannot be used as it is; `rule` names the problem for the
+    raw check (ingestion.errors.InputRejected), `path` the file."""
+
+    rule = "unreadable_file"
+
+    def __init__(self, path: Path, problem: str, rule: str | None = None):
+        self.path = path
+        self.problem = problem
+        if rule:
+            self.rule = rule
+        super().__init__(f"{path}: {problem}")
+
+
+class UnreadableFile(BadInput):
+    """Truncated gzip, text that is not UTF-8, CSV or JSON that does not parse."""
+
+    def __init__(self, path: Path, problem: str):
+        problem = " ".join(problem.split())  # one line, whatever the parser said
+        super().__init__(path, f"{problem}; restore the file or record the call again")
+
+
+class ManifestMismatch(BadInput):
+    """A manifest entry that does not describe the call it is stored for, or a path that
+    leads outside the snapshot. Rules: manifest_key, manifest_dataset, manifest_function."""
+
+
+class ChecksumMismatch(BadInput):
+    rule = "checksum"
 
 
 def call_key(call: Call) -> str:
@@ -116,14 +148,20 @@ class Snapshot:
     def read_meta(self) -> dict:
         if not self.exists():
             raise SnapshotError(f"{self.root} is not a snapshot: {self.meta_path.name} is missing")
-        meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT:
-            raise SnapshotError(f"{self.meta_path}: format {meta.get('format')!r} != {FORMAT!r}")
-        return meta
+        meta = _read_json(self.meta_path)
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        if found != FORMAT:
+            raise SnapshotError(f"{self.meta_path}: format {found!r} != {FORMAT!r}")
+        return meta  # type: ignore[return-value]
 
     @property
     def window(self) -> RunWindow:
-        return RunWindow.from_params(self.read_meta()["window"])
+        try:
+            return RunWindow.from_params(self.read_meta()["window"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnreadableFile(
+                self.meta_path, f"invalid window ({type(exc).__name__}: {exc})"
+            ) from exc
 
     def write_meta(self, window: RunWindow, description: str, **extra: object) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -133,28 +171,51 @@ class Snapshot:
         )
 
     # -- entries ---------------------------------------------------------------------
-    def _paths(self, dataset: str, key: str) -> tuple[Path, Path]:
+    def paths(self, dataset: str, call: Call) -> tuple[Path, Path]:
+        """(frame, manifest entry) files of a call. Built from the key computed from the call,
+        never from a manifest's `key`, and refused when they would lead outside the snapshot."""
+        key = call_key(call)
         folder = self.root / dataset
-        return folder / f"{key}.csv.gz", folder / f"{key}.json"
+        data_path, meta_path = folder / f"{key}.csv.gz", folder / f"{key}.json"
+        for path in (data_path, meta_path):
+            self.inside(path)
+        return data_path, meta_path
+
+    def inside(self, path: Path) -> Path:
+        """`path`, once it is known to resolve (symlinks too) inside the snapshot's root."""
+        if not path.resolve().is_relative_to(self.root.resolve()):
+            raise ManifestMismatch(
+                path,
+                f"leads outside the snapshot {self.root}; a snapshot reads only its own files",
+                rule="manifest_key",
+            )
+        return path
 
     def has(self, dataset: str, call: Call) -> bool:
-        return self._paths(dataset, call_key(call))[1].is_file()
+        return self.paths(dataset, call)[1].is_file()
 
     def entry(self, dataset: str, call: Call) -> Entry:
-        _, meta_path = self._paths(dataset, call_key(call))
+        """The manifest entry of `call`, checked to describe exactly that call of `dataset`."""
+        _, meta_path = self.paths(dataset, call)
         if not meta_path.is_file():
             raise MissingEntryError(
                 f"snapshot {self.root} has no entry for dataset {dataset!r}: {call.describe()} "
                 f"(expected {meta_path.relative_to(self.root)}); record it or use --source live"
             )
-        return Entry(**json.loads(meta_path.read_text(encoding="utf-8")))
+        entry = _load_entry(meta_path, dataset)
+        if call_key(entry.call) != call_key(call):
+            raise ManifestMismatch(
+                meta_path,
+                f"describes {entry.call.describe()}, not the planned {call.describe()}; "
+                "restore the entry or record the call again",
+                rule="manifest_key",
+            )
+        return entry
 
     def entries(self, dataset: str | None = None) -> list[Entry]:
+        """Every manifest entry (of `dataset`), each checked against the folder it is in."""
         pattern = f"{dataset}/*.json" if dataset else "*/*.json"
-        return [
-            Entry(**json.loads(p.read_text(encoding="utf-8")))
-            for p in sorted(self.root.glob(pattern))
-        ]
+        return [_load_entry(self.inside(p), p.parent.name) for p in sorted(self.root.glob(pattern))]
 
     def write(
         self,
@@ -167,7 +228,7 @@ class Snapshot:
     ) -> Entry:
         """Write one call's frame exactly as returned, with its manifest entry."""
         key = call_key(call)
-        data_path, meta_path = self._paths(dataset, key)
+        data_path, meta_path = self.paths(dataset, call)
         data_path.parent.mkdir(parents=True, exist_ok=True)
         text = _csv_text(frame) if frame.shape[1] else ""
         entry = Entry(
@@ -199,34 +260,104 @@ class Snapshot:
     def read(self, dataset: str, call: Call) -> tuple[pd.DataFrame, Entry]:
         """The frame of one call, with akshare's column kinds restored, and its entry."""
         entry = self.entry(dataset, call)
-        data_path, _ = self._paths(dataset, entry.key)
+        data_path, _ = self.paths(dataset, call)
         return read_frame(data_path, entry), entry
 
 
-def read_frame(data_path: Path, entry: Entry) -> pd.DataFrame:
-    with gzip.open(data_path, "rb") as gz:
-        text = gz.read().decode()
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnreadableFile(path, f"invalid JSON ({exc})") from exc
+
+
+def _load_entry(meta_path: Path, dataset: str) -> Entry:
+    """A manifest entry, checked against where it is stored: its dataset must be the folder's,
+    its key the one computed from its function and kwargs (and the file's name), and its
+    function the dataset spec's own or one of its fallbacks' (whose frames live beside it)."""
+    data = _read_json(meta_path)
+    try:
+        entry = Entry(**data)  # type: ignore[arg-type]
+        computed = call_key(entry.call)
+    except (TypeError, AttributeError) as exc:
+        raise UnreadableFile(meta_path, f"not a manifest entry ({exc})") from exc
+    example = f"function {entry.function!r}, kwargs {dict(entry.kwargs)}"
+    if entry.dataset != dataset:
+        raise ManifestMismatch(
+            meta_path,
+            f"manifest dataset {entry.dataset!r} is not the folder's {dataset!r} ({example}); "
+            "an entry belongs to the dataset folder it is in: restore it or record the call again",
+            rule="manifest_dataset",
+        )
+    if entry.key != computed or meta_path.name != f"{computed}.json":
+        raise ManifestMismatch(
+            meta_path,
+            f"manifest key {entry.key!r} is not {computed!r}, the key of its call ({example}); "
+            "keys are computed from the call: restore the entry or record the call again",
+            rule="manifest_key",
+        )
+    spec = SPECS.get(dataset)
+    functions = (spec.function, *(f.function for f in spec.fallbacks)) if spec else ()
+    if spec is not None and entry.function not in functions:
+        raise ManifestMismatch(
+            meta_path,
+            f"function {entry.function!r} is not one that {dataset} is fetched with "
+            f"({', '.join(functions)}); restore the entry or record the call again",
+            rule="manifest_function",
+        )
+    return entry
+
+
+def _decompressed(data_path: Path) -> str:
+    try:
+        with gzip.open(data_path, "rb") as gz:
+            return gz.read().decode()
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+        raise UnreadableFile(data_path, f"not a complete gzip file ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(data_path, f"not UTF-8 text ({exc})") from exc
+
+
+def verified_text(data_path: Path, entry: Entry) -> str:
+    """A frame file's CSV text, checked against the sha256 of its manifest entry."""
+    text = _decompressed(data_path)
     checksum = hashlib.sha256(text.encode()).hexdigest()
     if checksum != entry.checksum:
-        raise SnapshotError(
-            f"{data_path}: checksum {checksum[:12]} does not match manifest {entry.checksum[:12]}"
+        raise ChecksumMismatch(
+            data_path,
+            f"checksum {checksum[:12]} does not match manifest {entry.checksum[:12]}; the file "
+            "changed after it was recorded: restore it or record the call again",
         )
+    return text
+
+
+def read_frame(data_path: Path, entry: Entry) -> pd.DataFrame:
+    text = verified_text(data_path, entry)
     if not entry.columns:
         return pd.DataFrame()
     kinds = {c["name"]: c["kind"] for c in entry.columns}
     unknown = {k for k in kinds.values() if k not in (*KINDS, "bool", "datetime")}
     if unknown:
         raise SnapshotError(f"{data_path}: unknown column kinds {sorted(unknown)}")
-    frame = pd.read_csv(
-        io.StringIO(text),
-        dtype=dict.fromkeys(kinds, str),
-        keep_default_na=False,
-        na_values=[NULL],
-    )
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=dict.fromkeys(kinds, str),
+            keep_default_na=False,
+            na_values=[NULL],
+        )
+    except (ValueError, pd.errors.ParserError) as exc:  # EmptyDataError is a ValueError
+        raise UnreadableFile(data_path, f"not a valid CSV ({exc})") from exc
     if list(frame.columns) != list(kinds):
-        raise SnapshotError(f"{data_path}: columns {list(frame.columns)} != manifest {list(kinds)}")
+        raise UnreadableFile(data_path, f"columns {list(frame.columns)} != manifest {list(kinds)}")
     for name, kind in kinds.items():
-        frame[name] = _restore(frame[name], kind)
+        try:
+            frame[name] = _restore(frame[name], kind)
+        except (ValueError, TypeError) as exc:
+            raise UnreadableFile(
+                data_path,
+                f"column {name!r} does not hold {kind} values as its manifest says ({exc})",
+            ) from exc
     return frame
 
 

@@ -90,6 +90,14 @@ class DatasetSpec:
     description: str = ""
     fallbacks: tuple[Fallback, ...] = ()  # tried in order when live `function` fails or is blocked
     max_age_days: int = 0  # live: reuse a recorded call without dates this long (0: one day)
+    date_column: str | None = None  # the column that dates a row: bars on trading days, rebuilds
+
+    @property
+    def runs_after(self) -> tuple[str, ...]:
+        """Datasets loaded before this one: those its plan reads, those it is fetched after, and
+        the trading calendar for a dated dataset (its raw suite checks dates against it)."""
+        calendar = ("trade_calendar",) if self.date_column and self.name != "trade_calendar" else ()
+        return tuple(dict.fromkeys((*self.depends_on, *self.fetched_after, *calendar)))
 
 
 def _ymd(d: date) -> str:
@@ -274,6 +282,7 @@ SPECS: dict[str, DatasetSpec] = {
     for spec in [
         DatasetSpec(
             name="trade_calendar",
+            date_column="trade_date",
             function="tool_trade_date_hist_sina",
             columns={"trade_date": "date"},
             plan=_single("tool_trade_date_hist_sina"),
@@ -304,6 +313,7 @@ SPECS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             name="sw_index_daily",
+            date_column="日期",
             function="index_hist_sw",
             columns={
                 "代码": "str",
@@ -324,6 +334,7 @@ SPECS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             name="csi_index_daily",
+            date_column="日期",
             function="stock_zh_index_hist_csindex",
             columns=CSI_COLUMNS,
             plan=_plan_csi,
@@ -335,6 +346,7 @@ SPECS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             name="sw_index_valuation",
+            date_column="发布日期",
             function="index_analysis_daily_sw",
             columns={
                 "指数代码": "str",
@@ -359,6 +371,7 @@ SPECS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             name="sw_classification",
+            date_column="start_date",
             function="stock_industry_clf_hist_sw",
             columns={
                 "symbol": "str",
@@ -382,6 +395,7 @@ SPECS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             name="stock_daily",
+            date_column="日期",
             function="stock_zh_a_hist",
             columns={
                 "日期": "date",
@@ -406,6 +420,7 @@ SPECS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             name="stock_valuation",
+            date_column="数据日期",
             function="stock_value_em",
             columns={
                 "数据日期": "date",
@@ -467,7 +482,7 @@ def fetch_order() -> list[str]:
     def visit(name: str) -> None:
         if name in ordered:
             return
-        for dep in (*SPECS[name].depends_on, *SPECS[name].fetched_after):
+        for dep in SPECS[name].runs_after:
             visit(dep)
         ordered.append(name)
 

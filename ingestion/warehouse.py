@@ -8,9 +8,10 @@ operation, never at import time, because DuckDB allows one writer per file.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ingestion.errors import no_data, refuse_empty, refuse_other_columns
 from ingestion.fetcher import Fetched
 from ingestion.snapshot import call_key
 from ingestion.specs import DatasetSpec
@@ -35,17 +37,72 @@ METADATA_COLUMNS = {
 }
 
 
+class WarehouseError(Exception):
+    """The warehouse file cannot be opened or written, for a reason the user must fix."""
+
+
+_FIX = "make it writable, or point SECTORPULSE_DUCKDB at a writable file"
+
+
+def _cannot_write(path: Path, exc: BaseException | None = None) -> WarehouseError | None:
+    """The real cause of a write that failed, when it is the file system's permissions."""
+    if exc is not None and "permission denied" not in str(exc).lower():
+        return None
+    folder = path.parent
+    if not os.access(folder, os.W_OK):
+        why = (
+            f"its folder {folder} is read-only (permission denied; DuckDB writes a .wal beside it)"
+        )
+    elif path.exists() and not os.access(path, os.W_OK):
+        why = "the file is read-only (permission denied)"
+    elif exc is not None:
+        why = f"permission denied ({str(exc).splitlines()[0]})"
+    else:
+        return None
+    return WarehouseError(f"cannot write {path}: {why}; {_FIX}")
+
+
 @contextmanager
 def connect(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     path = Path(path)
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(f"cannot write {path}: cannot create its folder ({exc})") from exc
+        # A read-only folder lets DuckDB open the file and fails only at COMMIT (the .wal).
+        if refused := _cannot_write(path):
+            raise refused
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:  # a lock held by another process stays as it is
+        if not read_only and (refused := _cannot_write(path, exc)):
+            raise refused from exc
+        raise
     con.execute("SET enable_progress_bar = false")  # it would print into the run's logs
     try:
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, path: str | Path) -> Iterator[None]:
+    """BEGIN ... COMMIT, rolled back on an error, which is raised as it was.
+
+    A failed COMMIT has already ended the transaction, so its ROLLBACK fails too ("no
+    transaction is active"): that second error must not hide the first.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException as exc:
+        with suppress(duckdb.Error):  # nothing left to roll back; the error below says why
+            con.execute("ROLLBACK")
+        if isinstance(exc, duckdb.Error) and (refused := _cannot_write(Path(path), exc)):
+            raise refused from exc
+        raise
 
 
 def quote(name: str) -> str:
@@ -79,13 +136,16 @@ class LoadResult:
 def combine(spec: DatasetSpec, fetched: Sequence[Fetched]) -> pd.DataFrame:
     """All calls' frames with per-call metadata columns, ready for validation and loading.
 
-    Columns are joined "inner": a column missing from any call's frame is missing from the
-    result, so the raw suite sees it and fails rather than loading nulls.
+    The rules of ingestion.errors apply first: a required call with no data, or a frame whose
+    columns are not exactly the spec's, raises InputRejected (nothing is dropped or filled in).
+    Calls with no data, where the spec allows it, add no rows.
     """
+    empties = [f for f in fetched if no_data(*f.frame.shape)]
+    refuse_empty(spec, [(f.call, "the fetched frame") for f in empties], len(fetched))
+    with_rows = [f for f in fetched if not no_data(*f.frame.shape)]
+    refuse_other_columns(spec, [(f.call, "the fetched frame", f.frame.columns) for f in with_rows])
     parts = []
-    for item in fetched:
-        if item.frame.shape[1] == 0 or item.frame.empty:
-            continue
+    for item in with_rows:
         part = item.frame.copy()
         part["_call_key"] = call_key(item.call)
         part["_call_args"] = json.dumps(dict(sorted(item.call.kwargs.items())), ensure_ascii=False)
@@ -93,7 +153,7 @@ def combine(spec: DatasetSpec, fetched: Sequence[Fetched]) -> pd.DataFrame:
         parts.append(part)
     if not parts:
         return pd.DataFrame(columns=[*spec.columns, "_call_key", "_call_args", "_provenance"])
-    return pd.concat(parts, ignore_index=True, join="inner")
+    return pd.concat(parts, ignore_index=True)
 
 
 def load_raw(
@@ -126,8 +186,7 @@ def load_raw(
         ensure_raw_table(con, spec)
         con.register("incoming_frame", frame)
         con.register("incoming_keys", keys)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con, db_path):
             con.execute(
                 f"DELETE FROM {raw_table(spec)} WHERE _call_key IN (SELECT _call_key FROM incoming_keys)"
             )
@@ -144,10 +203,6 @@ def load_raw(
                 f"INSERT INTO {RAW_SCHEMA}._loads VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [load_id, spec.name, loaded_at, source, snapshot, len(keys), len(frame)],
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
     return LoadResult(load_id, spec.name, len(keys), len(frame), loaded_at)
 
 

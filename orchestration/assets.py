@@ -3,6 +3,7 @@
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, time
 from functools import cache
 from pathlib import Path
@@ -12,15 +13,17 @@ import pandas as pd
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from ingestion import paths
-from ingestion.bulk import BulkValidationError, load_calls
+from ingestion.bulk import BulkLoad, BulkValidationError, InputRejected, load_calls
 from ingestion.fetcher import Fetcher, ReplayFetcher, request_metadata
 from ingestion.snapshot import SHANGHAI
 from ingestion.specs import SPECS, DatasetSpec, RunWindow
 from ingestion.warehouse import has_relation, read_raw_frame
+from orchestration import dbt_child
+from orchestration.build_state import mark_building, mark_validated
 from orchestration.partitions import week_bounds, weekly_backfill, weekly_partitions
 from orchestration.resources import PipelineSettings
 from publishing.publish import publish_marts
-from quality import SuiteResult, publish_suite_docs, validate_raw
+from quality import RawReference, SuiteResult, publish_suite_docs, validate_raw
 from quality.batches import combine_results
 
 # An incremental model the first build creates: while it is missing, dbt builds everything.
@@ -64,10 +67,66 @@ def write_data_docs(
         context.log.warning(f"GX Data Docs for {result.suite} not written: {exc}")
 
 
+@dataclass(frozen=True)
+class Ingested:
+    """One raw dataset's load: whether its named check passed, what it says, what was loaded."""
+
+    check_name: str
+    passed: bool
+    metadata: dict[str, object]
+    message: str  # one line for people: the check, the dataset, what failed; "" when it passed
+    loaded: BulkLoad | None
+    result: SuiteResult | None  # the GX result, when GX ran
+
+
+def raw_reference(warehouse: Path, spec: DatasetSpec, window: RunWindow) -> RawReference:
+    """What the raw suite checks a dated dataset's rows against: the run's as_of and the
+    trading days of raw.trade_calendar (loaded before every dated dataset)."""
+    if spec.name == "trade_calendar" or not spec.date_column:
+        return RawReference(as_of=window.as_of, trading_days=None)
+    calendar = read_raw_frame(warehouse, SPECS["trade_calendar"])
+    days = frozenset(pd.to_datetime(calendar["trade_date"]).dt.date) if len(calendar) else None
+    return RawReference(as_of=window.as_of, trading_days=days)
+
+
+def ingest_dataset(
+    spec: DatasetSpec, fetcher: Fetcher, window: RunWindow, warehouse: Path
+) -> Ingested:
+    """Plan the dataset's calls, make sure the snapshot holds them, validate the rows a load
+    would write, and load them. Nothing is written unless its check passes."""
+    upstream = {d: read_raw_frame(warehouse, SPECS[d]) for d in spec.depends_on}
+    calls = spec.plan(window, upstream)
+    reference = raw_reference(warehouse, spec, window)
+    check = raw_check_name(spec.name)
+    results: list[SuiteResult] = []
+
+    def validate(dataset: str, batch: pd.DataFrame) -> bool:
+        results.append(validate_raw(dataset, batch, reference=reference))
+        return results[-1].success
+
+    try:
+        snapshot = fetcher.recorded(spec, calls)
+        loaded = load_calls(warehouse, snapshot, spec, calls, validate, source=fetcher.source)
+    except InputRejected as rejected:  # refused before GX: empty call, manifest, columns
+        metadata = {"rule": rejected.rule, "failures": str(rejected)}
+        if rejected.examples:
+            metadata["examples"] = rejected.examples
+        return Ingested(check, False, metadata, f"{check}: {rejected}", None, None)
+    except BulkValidationError:
+        loaded = None  # GX failed: nothing was written
+    if not results:
+        metadata = {"rows_validated": 0, "note": "no new or changed rows to validate"}
+        return Ingested(check, loaded is not None, metadata, "", loaded, None)
+    result = combine_results(results)
+    first = result.error or (result.failures[0] if result.failures else result.summary())
+    message = "" if loaded else f"{check} failed for dataset {spec.name!r}: {first}"
+    return Ingested(check, loaded is not None, result.as_metadata(), message, loaded, result)
+
+
 def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=raw_key(spec.name),
-        deps=[raw_key(d) for d in (*spec.depends_on, *spec.fetched_after)],
+        deps=[raw_key(d) for d in spec.runs_after],
         group_name="raw",
         kinds={"python", "duckdb"},
         description=f"{spec.description} akshare `{spec.function}`, loaded as returned.",
@@ -79,7 +138,8 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
                 raw_check_name(spec.name),
                 asset=raw_key(spec.name),
                 blocking=True,
-                description=f"Great Expectations suite for raw {spec.name}, run before loading.",
+                description=f"Great Expectations suite for raw {spec.name}, run before loading; "
+                "also refuses empty required calls, manifest mismatches and column drift.",
             )
         ],
     )
@@ -88,38 +148,19 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
         fetcher = settings.fetcher()
         window = run_window(fetcher, context.partition_key)
-        warehouse = settings.warehouse()
-        upstream = {d: read_raw_frame(warehouse, SPECS[d]) for d in spec.depends_on}
-        calls = spec.plan(window, upstream)
-        results: list[SuiteResult] = []
-
-        def validate(dataset: str, batch: pd.DataFrame) -> bool:
-            results.append(validate_raw(dataset, batch))
-            return results[-1].success
-
-        try:
-            snapshot = fetcher.recorded(spec, calls)
-            loaded = load_calls(warehouse, snapshot, spec, calls, validate, source=fetcher.source)
-        except BulkValidationError:
-            loaded = None  # nothing was written: raw, marts and published files are unchanged
-        if results:
-            result = combine_results(results)
-            write_data_docs(context, result, settings)
-            check_metadata = result.as_metadata()
-        else:
-            check_metadata = {"rows_validated": 0, "note": "no new or changed rows to validate"}
+        ingested = ingest_dataset(spec, fetcher, window, settings.warehouse())
+        if ingested.result is not None:
+            write_data_docs(context, ingested.result, settings)
         yield dg.AssetCheckResult(
-            check_name=raw_check_name(spec.name),
-            passed=loaded is not None,
+            check_name=ingested.check_name,
+            passed=ingested.passed,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata=check_metadata,
+            metadata=ingested.metadata,
         )
-        if loaded is None:
-            raise dg.Failure(
-                f"GX suite {raw_check_name(spec.name)} failed for dataset {spec.name!r}; "
-                "nothing was loaded",
-                metadata=check_metadata,
-            )
+        if not ingested.passed:
+            # Nothing was loaded: raw, marts and published files are unchanged.
+            raise dg.Failure(ingested.message, metadata=ingested.metadata)
+        loaded = ingested.loaded
         yield dg.MaterializeResult(
             metadata={
                 "calls": loaded.calls,
@@ -142,8 +183,8 @@ raw_assets = [build_raw_asset(spec) for spec in SPECS.values()]
 
 
 def dbt_executable() -> str:
-    """The venv's dbt, whether or not the venv is on PATH."""
-    return str(Path(sys.executable).parent / "dbt")
+    """The venv's dbt, whether or not the venv is on PATH, ended with its parent (kill -9)."""
+    return dbt_child.executable(Path(sys.executable).parent / "dbt")
 
 
 DBT_OUTPUT_FOLDERS = {"target", "logs", "dbt_packages"}  # written by dbt, not parsed
@@ -230,6 +271,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     def sectorpulse_dbt(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings
     ):
+        # The marts are unvalidated from here until published_marts runs after every check.
+        mark_building(settings.warehouse(), context.run_id, [context.partition_key])
         # dbt's profile reads the warehouse path from the environment of its subprocess.
         os.environ["SECTORPULSE_DUCKDB"] = str(settings.warehouse().resolve())
         # dbt unit tests pin the SQL, not the data: the test suite runs them (tests/test_dbt_unit.py).
@@ -265,6 +308,8 @@ MART_MODELS = (
 def published_marts(
     context: dg.AssetExecutionContext, settings: PipelineSettings
 ) -> dg.MaterializeResult:
+    # Dagster runs this only after every blocking check passed: the build is validated.
+    mark_validated(settings.warehouse(), context.run_id)
     published = publish_marts(settings.warehouse(), settings.published(), MART_MODELS)
     return dg.MaterializeResult(
         metadata={

@@ -8,6 +8,7 @@ run after the publish, so the briefs of a week match the marts BI sees from the 
 import dagster as dg
 
 from orchestration.assets import DUCKDB_POOL, raw_key
+from orchestration.build_state import require_validated
 from orchestration.partitions import week_bounds, weekly_backfill, weekly_partitions
 from orchestration.resources import PipelineSettings
 from publishing.brief import load_week
@@ -50,6 +51,7 @@ def analyst_published_figures(settings: PipelineSettings) -> dg.MaterializeResul
 def weekly_briefs(
     context: dg.AssetExecutionContext, settings: PipelineSettings
 ) -> dg.MaterializeResult:
+    require_validated(settings.warehouse())  # briefs only from a build that passed its checks
     week_start, _ = week_bounds(context.partition_key)
     try:
         week = load_week(settings.warehouse(), week_start)

@@ -1,24 +1,59 @@
-"""`sectorpulse`: run the Dagster assets in-process, without a Dagster UI."""
+"""`sectorpulse`: run the Dagster assets in-process, without a Dagster UI.
+
+Arguments are checked before anything runs. Dagster, dbt, GX, pandas and matplotlib are imported
+inside the commands, so `--help` and a bad argument answer at once.
+"""
 
 from __future__ import annotations
 
-import os
+import functools
 import sys
-from dataclasses import dataclass
-from datetime import date
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import dagster as dg
 import typer
 
-from ingestion.paths import duckdb_path, published_dir
-from orchestration.partitions import week_key
-from orchestration.resources import PipelineSettings
-from publishing.brief import load_brief_row, render_markdown
-from publishing.publish import PUBLISHED_DB
+from orchestration.weeks import FIRST_WEEK, week_bounds, week_key
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from orchestration.resources import PipelineSettings
+
+# Exit codes: distinct per kind of outcome, so a scheduler or a script can tell them apart.
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1  # a named check rejected the data; nothing unvalidated was published
+EXIT_USAGE = 2  # bad arguments (as typer's own usage errors)
+EXIT_FAILED = 3  # a step failed for another reason (unreadable file, network, a bug)
+EXIT_LOCKED = 4  # another run held the warehouse for longer than --wait
+EXIT_UNVALIDATED = 5  # publish refused: the warehouse's last build did not pass its checks
+
+EXIT_CODES_HELP = """Exit codes:
+
+\b
+  0  ok
+  1  a check failed (bad data); published data unchanged
+  2  bad arguments
+  3  a step failed for another reason (unreadable file, network, a bug)
+  4  the warehouse is locked by another run (see --wait)
+  5  refused: the warehouse's last build was not validated (publish)
+"""
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help=__doc__.split("\n", 1)[0] + "\n\n" + EXIT_CODES_HELP,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+# A beta parameter of our own asset definitions (backfill_policy), not something a user can act on.
+warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy` .* is currently in beta")
 
 Source = Annotated[
     str,
@@ -27,10 +62,215 @@ Source = Annotated[
 Week = Annotated[
     str | None, typer.Option(help="any date in the week, YYYY-MM-DD (default: latest week)")
 ]
-Industry = Annotated[str, typer.Option(envvar="INDUSTRY", help="SW L1 index code for the brief")]
+Industry = Annotated[
+    str,
+    typer.Option(envvar="INDUSTRY", help="SW L1 industry of the brief: code (801750) or name"),
+]
+Wait = Annotated[
+    float,
+    typer.Option(
+        help="seconds to wait for another run holding the warehouse (0: refuse at once)",
+        min=0,
+    ),
+]
+DEFAULT_WAIT = 300.0
+
+
+class UsageProblem(Exception):
+    """A bad argument, found before anything ran; str() is the one line a user reads."""
+
+
+@dataclass
+class _Options:
+    debug: bool = False
+
+
+_options = _Options()
+
+
+@app.callback()
+def main(
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", envvar="SECTORPULSE_DEBUG", help="show tracebacks of errors"),
+    ] = False,
+) -> None:
+    _options.debug = debug
+
+
+def _error(message: str) -> None:
+    typer.secho(f"error: {message}", fg="red", err=True)
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(func: F) -> F:
+    """Errors end as one line and a distinct exit code; tracebacks only with --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from orchestration.build_state import UnvalidatedWarehouse
+        from orchestration.run_lock import WarehouseLocked
+
+        try:
+            return func(*args, **kwargs)
+        except UsageProblem as exc:
+            _error(str(exc))
+            raise typer.Exit(EXIT_USAGE) from None
+        except WarehouseLocked as exc:
+            _error(str(exc))
+            raise typer.Exit(EXIT_LOCKED) from None
+        except UnvalidatedWarehouse as exc:
+            _error(f"refused: {exc}")
+            raise typer.Exit(EXIT_UNVALIDATED) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if _options.debug or type(exc).__module__.startswith("click"):
+                raise
+            _error(
+                f"{type(exc).__name__}: {_one_line(str(exc))} (rerun with --debug for the traceback)"
+            )
+            raise typer.Exit(EXIT_FAILED) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+# -- checking arguments, cheaply -------------------------------------------------------------------
+
+
+def parse_day(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise UsageProblem(f"{option} {text!r} is not a date ({exc}); use YYYY-MM-DD") from None
+
+
+def resolve_industry(value: str) -> str:
+    """The SW L1 index code of a code or a name (`801750` or `计算机`)."""
+    from quality.reference import SW_L1_INDUSTRIES
+
+    text = value.strip()
+    if text in SW_L1_INDUSTRIES:
+        return text
+    by_name = {name: code for code, name in SW_L1_INDUSTRIES.items()}
+    if text in by_name:
+        return by_name[text]
+    valid = ", ".join(f"{code} {name}" for code, name in sorted(SW_L1_INDUSTRIES.items()))
+    raise UsageProblem(f"--industry {value!r} is not an SW L1 industry; use one of: {valid}")
+
+
+@dataclass(frozen=True)
+class SourceRange:
+    """The days a source can serve: a snapshot's window (read from snapshot.json only), or up
+    to today for live and record runs."""
+
+    label: str
+    first: date
+    last: date
+    snapshot: bool
+
+
+def source_range(source: str) -> SourceRange:
+    from ingestion.paths import SAMPLE_SNAPSHOT
+    from ingestion.snapshot import SHANGHAI, Snapshot, SnapshotError
+
+    if source == "live" or source.startswith("record:"):
+        return SourceRange(source, FIRST_WEEK, datetime.now(SHANGHAI).date(), snapshot=False)
+    path = SAMPLE_SNAPSHOT if source == "sample" else Path(source)
+    snap = Snapshot(path)
+    if not snap.exists():
+        raise UsageProblem(
+            f"no snapshot at {path}: expected {snap.meta_path.name}; "
+            "use sample, live or a snapshot directory"
+        )
+    try:
+        window = snap.window
+    except SnapshotError as exc:
+        raise UsageProblem(f"--source {source}: {exc}") from None
+    return SourceRange(f"snapshot {path}", window.stock_start, window.as_of, snapshot=True)
+
+
+def check_week(text: str, source: SourceRange) -> date:
+    """The day asked for, once its week overlaps what the source holds."""
+    day = parse_day("--week", text)
+    monday, sunday = week_bounds(week_key(day))
+    if monday > source.last or sunday < source.first:
+        fix = "pick a week in that range" + (
+            " or record a newer snapshot" if source.snapshot and monday > source.last else ""
+        )
+        raise UsageProblem(
+            f"--week {text}: the week {monday}..{sunday} is outside {source.label}, which covers "
+            f"{source.first}..{source.last}; {fix}"
+        )
+    return day
+
+
+def _week_start(week: str | None) -> date | None:
+    return date.fromisoformat(week_key(parse_day("--week", week))) if week else None
+
+
+@contextmanager
+def warehouse_lock(warehouse: Path, wait: float, command: str) -> Iterator[None]:
+    """One run at a time on a warehouse (orchestration.run_lock): wait, or refuse with code 4."""
+    from orchestration.run_lock import hold
+
+    def waiting(message: str) -> None:
+        typer.secho(message + " ...", fg="yellow", err=True)
+
+    with hold(warehouse, wait, on_wait=waiting, command=f"sectorpulse {command}"):
+        wait_for_dagster_runs(warehouse, wait, waiting)
+        yield
+
+
+def wait_for_dagster_runs(warehouse: Path, wait: float, waiting: Callable[[str], None]) -> None:
+    """With DAGSTER_HOME set, runs launched from the UI or the daemon use the same warehouse
+    without the file lock: wait until none with its tag is in progress (run_lock.WAREHOUSE_TAG)."""
+    import os
+    import time
+
+    if not os.environ.get("DAGSTER_HOME"):
+        return
+    import dagster as dg
+
+    from orchestration.run_lock import WarehouseLocked, warehouse_tag
+
+    busy = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+    deadline = time.monotonic() + wait
+    said = False
+    with dg.DagsterInstance.get() as instance:
+        while True:
+            runs = instance.get_run_records(
+                dg.RunsFilter(tags=warehouse_tag(warehouse), statuses=busy), limit=1
+            )
+            if not runs:
+                return
+            holder = f"Dagster run {runs[0].dagster_run.run_id} on {warehouse}"
+            if time.monotonic() >= deadline:
+                raise WarehouseLocked(
+                    f"{holder} is in progress; gave up after {wait:.0f}s: let it finish and "
+                    "rerun, or pass a longer --wait"
+                )
+            if not said:
+                waiting(f"waiting up to {wait:.0f}s for {holder}")
+                said = True
+            time.sleep(2)
+
+
+# -- running the job ---------------------------------------------------------------------------------
 
 
 def _instance() -> dg.DagsterInstance:
+    import os
+
+    import dagster as dg
+
     # With DAGSTER_HOME set (as `make` does), CLI runs show up in the Dagster UI.
     return (
         dg.DagsterInstance.get()
@@ -47,21 +287,45 @@ class StepTime:
 
 
 @dataclass(frozen=True)
+class StepError:
+    """A step that failed, and the error it raised (one line, Dagster's wrapper removed)."""
+
+    step: str
+    error: str
+
+
+@dataclass(frozen=True)
 class RunReport:
     success: bool
     partition_key: str
     steps: list[StepTime]
     checks: list[dg.AssetCheckEvaluation]  # every check's outcome and metadata, in order
+    errors: list[StepError] = field(default_factory=list)
+
+    @property
+    def failed_checks(self) -> list[dg.AssetCheckEvaluation]:
+        return [c for c in self.checks if not c.passed and c.severity.value == "ERROR"]
+
+    @property
+    def exit_code(self) -> int:
+        if self.success:
+            return EXIT_OK
+        return EXIT_CHECK_FAILED if self.failed_checks else EXIT_FAILED
 
 
 def run_week(
-    settings: PipelineSettings, week: date | None, full_refresh: bool = False, briefs: bool = True
+    settings: PipelineSettings,
+    week: date | None,
+    full_refresh: bool = False,
+    briefs: bool = True,
+    gx_dir: Path | None = None,
 ) -> RunReport:
     """Materialise every asset for one weekly partition (briefs=False: all but the briefs)."""
     from ingestion.http import reset_run_net
     from orchestration.assets import FULL_REFRESH_TAG, prepare_dbt_manifest
     from orchestration.briefs import weekly_briefs
     from orchestration.definitions import build_definitions
+    from orchestration.run_lock import warehouse_tag
 
     reset_run_net()  # live request budgets and counts are per run, as in a run's own process
     prepare_dbt_manifest()
@@ -78,7 +342,10 @@ def run_week(
             instance=instance,
             raise_on_error=False,
             asset_selection=selection,
-            tags={FULL_REFRESH_TAG: "true"} if full_refresh else None,
+            tags={
+                **warehouse_tag(settings.warehouse()),
+                **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
+            },
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
         steps = step_times(instance, result.run_id)
@@ -87,19 +354,10 @@ def run_week(
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    report = RunReport(result.success, key, steps, checks)
+    report = RunReport(result.success, key, steps, checks, step_errors(result.all_events))
     print_steps(report)
-    if not result.success:
-        failed = [
-            c.asset_check_key.name
-            for c in checks
-            if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR
-        ]
-        typer.secho(
-            f"run failed for week {key}; failed checks: {', '.join(failed) or 'none'}",
-            fg="red",
-            err=True,
-        )
+    if not report.success:
+        print_failure(report, settings.gx())
     return report
 
 
@@ -131,7 +389,144 @@ def print_steps(report: RunReport) -> None:
         )
 
 
+# -- saying what failed and where ----------------------------------------------------------------
+
+# Dagster wraps an exception raised in a step in these; the user's error is their cause.
+_WRAPPERS = {"DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"}
+PUBLISH_STEP = "published__marts"  # the step of the published marts asset
+_EXAMPLES = 3  # example rows (or failure lines) shown per failed check
+
+
+def describe_error(info: Any) -> str:
+    """One line from a SerializableErrorInfo: the user's exception, not Dagster's wrapper."""
+    while info.cause is not None and (
+        info.cls_name in _WRAPPERS or info.message.startswith("Error occurred while executing")
+    ):
+        info = info.cause
+    message = info.message.strip()
+    # SerializableErrorInfo.message is "module.Class: text"; show "Class: text".
+    prefix, sep, rest = message.partition(": ")
+    if sep and "." in prefix and " " not in prefix:
+        message = f"{prefix.rsplit('.', 1)[1]}: {rest}"
+    if info.cls_name == "Failure" and message.startswith("Failure: "):
+        message = message.removeprefix("Failure: ")  # our own dg.Failure: its text says it all
+    return _one_line(message)
+
+
+def step_errors(events: list[Any]) -> list[StepError]:
+    errors = []
+    for event in events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        info = getattr(event.event_specific_data, "error", None)
+        errors.append(StepError(event.step_key, describe_error(info) if info else "failed"))
+    return errors
+
+
+def _values(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: getattr(v, "value", v) for k, v in metadata.items()}
+
+
+def _fmt(value: Any) -> str:
+    from quality.result import fmt_value
+
+    return fmt_value(value)
+
+
+def failure_lines(meta: Mapping[str, Any]) -> list[str]:
+    """What a failed check's metadata says went wrong, at most 3 lines, most specific first.
+
+    Reads `failure_details` (SuiteResult.as_metadata(): per failed expectation its `summary`
+    line and example rows), else the `failures` text (or the one line of an InputRejected) with
+    its `examples`, else `error` or `summary`; any other check (a dbt test) shows its values.
+    """
+    details = meta.get("failure_details")
+    if isinstance(details, list) and details and all(isinstance(d, Mapping) for d in details):
+        lines = []
+        for detail in details[:_EXAMPLES]:
+            text = str(detail.get("summary") or detail.get("expectation") or "failed")
+            examples = list(detail.get("examples") or [])[:_EXAMPLES]
+            if examples:  # the structured rows replace the line's own (up to 5) examples
+                text = text.split(", e.g. ")[0] + ", e.g. " + "; ".join(_fmt(e) for e in examples)
+            lines.append(text)
+        return [_one_line(line) for line in lines]
+    lines: list[str] = []
+    text = meta.get("failures")
+    if isinstance(text, str) and text.strip():
+        lines = [ln.strip().removeprefix("- ") for ln in text.splitlines() if ln.strip()]
+        lines = lines[:_EXAMPLES]
+    elif meta.get("error"):
+        lines = [f"error: {meta['error']}"]
+    elif meta.get("summary"):
+        lines = [str(meta["summary"])]
+    examples = meta.get("examples")
+    if isinstance(examples, list) and examples:
+        lines += [f"e.g. {_fmt(e)}" for e in examples[:_EXAMPLES]]
+    if not lines:
+        values = (f"{k}={v}" for k, v in meta.items() if isinstance(v, (str, int, float)))
+        lines = [", ".join(values)]
+    return [_one_line(line) for line in lines if line]
+
+
+def data_docs_page(meta: Mapping[str, Any], gx_dir: Path) -> Path | None:
+    """The GX Data Docs page of the check's suite (quality.data_docs.publish_suite_docs), or the
+    landing page when the suite has none of its own; None for checks that are not GX suites."""
+    from publishing.site import gx_docs_index
+
+    suite = meta.get("suite")
+    if not isinstance(suite, str) or not suite:
+        return None
+    index = gx_docs_index(gx_dir)
+    page = index.parent / suite / "index.html"
+    return page if page.is_file() else index
+
+
+def print_failure(report: RunReport, gx_dir: Path) -> None:
+    """Per failed check: name, dataset or model, what failed with examples, and the Data Docs
+    page; then each failed step no check explains, with its error."""
+    failed = report.failed_checks
+    for check in failed:
+        key = check.asset_check_key
+        meta = _values(check.metadata)
+        where = meta.get("target") or key.asset_key.to_user_string()
+        typer.secho(f"FAILED {key.name} on {key.asset_key.to_user_string()}", fg="red", err=True)
+        for line in failure_lines(meta):
+            typer.secho(f"  {line}", err=True)
+        page = data_docs_page(meta, gx_dir)
+        if page is not None:
+            typer.secho(f"  Data Docs: {page}", err=True)
+        elif not meta.get("suite") and where:
+            typer.secho(
+                "  dbt test: see dbt_project/target/run/run_results.json for the failing rows",
+                err=True,
+            )
+    explained = {c.asset_check_key.asset_key.to_python_identifier() for c in failed}
+    unexplained = [e for e in report.errors if e.step not in explained]
+    for error in unexplained:
+        typer.secho(f"FAILED step {error.step}: {error.error}", fg="red", err=True)
+    if failed:
+        names = ", ".join(c.asset_check_key.name for c in failed)
+        summary = f"{len(failed)} check{'s' if len(failed) > 1 else ''} failed: {names}"
+    elif unexplained:
+        summary = "step " + ", ".join(e.step for e in unexplained) + " failed"
+    else:
+        summary = "the run did not succeed (no check or step reported an error)"
+    published = any(s.ok and s.step == PUBLISH_STEP for s in report.steps)
+    outcome = (
+        "the marts had passed their checks and were published"
+        if published
+        else "the published marts are unchanged"
+    )
+    typer.secho(
+        f"run failed for week {report.partition_key}: {summary}; {outcome}", fg="red", err=True
+    )
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+
 @app.command()
+@guarded
 def run(
     source: Source = "sample",
     week: Week = None,
@@ -139,45 +534,65 @@ def run(
     full_refresh: Annotated[
         bool, typer.Option(help="rebuild and validate every row, not only the recent weeks")
     ] = False,
+    wait: Wait = DEFAULT_WAIT,
 ) -> None:
     """Ingest, validate, transform and publish one week, then print one industry's brief."""
-    settings = PipelineSettings(source=source)
-    week_day = date.fromisoformat(week) if week else None
-    typer.secho(f"sectorpulse: source={source} warehouse={duckdb_path()}", fg="cyan", err=True)
-    report = run_week(settings, week_day, full_refresh)
+    from ingestion.paths import duckdb_path
+
+    code = resolve_industry(industry)
+    available = source_range(source)
+    week_day = check_week(week, available) if week else None
+    warehouse = duckdb_path()
+    typer.secho(f"sectorpulse: source={source} warehouse={warehouse}", fg="cyan", err=True)
+    with warehouse_lock(warehouse, wait, "run"):
+        from orchestration.resources import PipelineSettings
+
+        report = run_week(PipelineSettings(source=source), week_day, full_refresh)
     if not report.success:
-        raise typer.Exit(1)
-    brief(week=report.partition_key, industry=industry)
+        raise typer.Exit(report.exit_code)
+    brief(week=report.partition_key, industry=code)
 
 
 @app.command()
+@guarded
 def brief(week: Week = None, industry: Industry = "801750") -> None:
     """Print an industry's brief from the published marts."""
+    code = resolve_industry(industry)
+    week_start = _week_start(week)
+    from ingestion.paths import published_dir
+    from publishing.brief import load_brief_row, render_markdown
+    from publishing.publish import PUBLISHED_DB
+
     db = Path(published_dir()) / PUBLISHED_DB
-    row = load_brief_row(
-        db, industry, date.fromisoformat(week_key(date.fromisoformat(week))) if week else None
-    )
-    sys.stdout.write(render_markdown(row))
+    if not db.exists():
+        _error(f"no published marts at {db}: run `sectorpulse run` first")
+        raise typer.Exit(EXIT_FAILED)
+    sys.stdout.write(render_markdown(load_brief_row(db, code, week_start)))
 
 
 @app.command()
-def publish(week: Week = None) -> None:
-    """After `run`: dbt docs, the data dictionary and the week's briefs, for BI and readers."""
-    from publishing.brief import load_week
-    from publishing.dictionary import generate_dbt_docs, write_dictionary
-    from publishing.publish import published_tables
-    from publishing.site import gx_docs_index, site_dir, write_week
+@guarded
+def publish(week: Week = None, wait: Wait = DEFAULT_WAIT) -> None:
+    """After `run`: dbt docs, the data dictionary and the week's briefs, for BI and readers.
+
+    Refused (exit 5) unless the warehouse's last build passed its blocking checks."""
+    week_start = _week_start(week)
+    from orchestration.build_state import require_validated
+    from orchestration.resources import PipelineSettings
 
     settings = PipelineSettings()
     warehouse, published = settings.warehouse(), settings.published()
-    if not warehouse.exists():
-        typer.secho(f"no warehouse at {warehouse}: run `sectorpulse run` first", fg="red", err=True)
-        raise typer.Exit(1)
-    site = site_dir(published)
-    docs = generate_dbt_docs(warehouse, site)
-    dictionary = write_dictionary(docs, site, published_tables(published))
-    week_start = date.fromisoformat(week_key(date.fromisoformat(week))) if week else None
-    written = write_week(load_week(warehouse, week_start), site, gx_docs_index(settings.gx()))
+    with warehouse_lock(warehouse, wait, "publish"):
+        require_validated(warehouse)
+        from publishing.brief import load_week
+        from publishing.dictionary import generate_dbt_docs, write_dictionary
+        from publishing.publish import PUBLISHED_DB, published_tables
+        from publishing.site import gx_docs_index, site_dir, write_week
+
+        site = site_dir(published)
+        docs = generate_dbt_docs(warehouse, site)
+        dictionary = write_dictionary(docs, site, published_tables(published))
+        written = write_week(load_week(warehouse, week_start), site, gx_docs_index(settings.gx()))
     for label, path in (
         ("published marts", published / PUBLISHED_DB),
         ("dbt docs", docs.static_html),
@@ -192,6 +607,7 @@ def publish(week: Week = None) -> None:
 
 
 @app.command()
+@guarded
 def record(
     week: Week = None,
     start: Annotated[
@@ -214,24 +630,37 @@ def record(
         list[str] | None, typer.Option(help="requests per run for a host group, e.g. sw=50")
     ] = None,
 ) -> None:
-    """Record live akshare calls into a snapshot; a rerun fetches only what is missing."""
+    """Record live akshare calls into a snapshot; a rerun fetches only what is missing.
+
+    Writes only the snapshot, never the warehouse, so it runs beside a pipeline run."""
+    days = {
+        name: parse_day(f"--{name}", text) if text else None
+        for name, text in (("week", week), ("start", start), ("end", end))
+    }
+    budgets = {}
+    for item in budget or []:
+        group, sep, count = item.partition("=")
+        if not sep or not count.strip().isdigit():
+            raise UsageProblem(f"--budget {item!r}: expected GROUP=REQUESTS, e.g. sw=50")
+        budgets[group.strip()] = int(count)
     from ingestion.backfill import record_live
 
     report = record_live(
         out=out,
-        week=date.fromisoformat(week) if week else None,
-        start=date.fromisoformat(start) if start else None,
-        end=date.fromisoformat(end) if end else None,
+        week=days["week"],
+        start=days["start"],
+        end=days["end"],
         industries=industries,
         datasets=dataset,
-        budgets={k: int(v) for k, v in (b.split("=", 1) for b in budget or [])},
+        budgets=budgets,
     )
     typer.echo(report.summary())
     if not report.complete:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
+@guarded
 def synth(
     out: Annotated[Path, typer.Option(help="snapshot directory to (re)write")],
     stocks: Annotated[int, typer.Option(help="number of stocks")] = 200,
@@ -252,13 +681,16 @@ def synth(
     workers: Annotated[int, typer.Option(help="processes writing stock entries")] = 1,
 ) -> None:
     """Write a deterministic synthetic snapshot (docs/scale.md); replay it with `run --source`."""
+
+    def day(option: str, text: str | None) -> date | None:
+        return parse_day(option, text) if text else None
+
+    last = parse_day("--end", end)
+    as_of_day, since_day = day("--as-of", as_of), day("--since", since)
     from ingestion.synth import MarketSpec, generate
 
-    def day(text: str | None) -> date | None:
-        return date.fromisoformat(text) if text else None
-
-    spec = MarketSpec(stocks, years, seed, date.fromisoformat(end))
-    window = generate(spec, out, day(as_of), day(since), parquet, workers)
+    spec = MarketSpec(stocks, years, seed, last)
+    window = generate(spec, out, as_of_day, since_day, parquet, workers)
     typer.echo(f"wrote {out}: synthetic, {stocks} stocks, {window.stock_start}..{window.as_of}")
 
 

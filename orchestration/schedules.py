@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ingestion.paths import duckdb_path
 from orchestration.partitions import TIMEZONE, week_key
+from orchestration.run_lock import warehouse_tag
 
 weekly_job = dg.define_asset_job(
     "weekly_sector_job",
     selection=dg.AssetSelection.all(),
     description="Ingest, validate, transform and publish one week.",
+    # One run at a time per warehouse (the run queue's limit in dagster.yaml).
+    tags=warehouse_tag(duckdb_path()),
 )
 
 miit_job = dg.define_asset_job(
     "monthly_miit_job",
     selection=dg.AssetSelection.assets(dg.AssetKey(["raw", "miit_software_stats"])).downstream(),
     description="Reload MIIT software statistics and rebuild what depends on them.",
+    tags=warehouse_tag(duckdb_path()),
 )
 
 

@@ -2,7 +2,8 @@
 
 Each publish writes a complete new version directory, then swaps the `published` symlink to it with
 one atomic rename. BI reads the published copy, never the working DuckDB file, and a failed publish
-leaves the previous version in place.
+leaves the previous version in place. What a killed publish leaves behind (a `<version>.partial`
+directory, a temporary link) is removed by the next publish.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def versions_dir(published: Path) -> Path:
 def publish_marts(
     warehouse: Path, published: Path, tables: Sequence[str], schema: str = "marts"
 ) -> Published:
+    clean_leftovers(published)
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     target = versions_dir(published) / version
     staging = target.with_name(target.name + ".partial")
@@ -62,6 +64,20 @@ def publish_marts(
     _swap_link(published, target)
     _prune(published)
     return Published(published, version, rows)
+
+
+def clean_leftovers(published: Path) -> list[Path]:
+    """Remove what a publish killed midway left: `<version>.partial` directories and temporary
+    links. Publishes never overlap (one writer per warehouse: the `duckdb` pool and the run
+    lock), so any that exist now belong to a publish that died. Returns what was removed."""
+    leftovers = [*versions_dir(published).glob("*.partial")]
+    leftovers += [p for p in published.parent.glob(f".{published.name}.*.link") if p.is_symlink()]
+    for path in leftovers:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return leftovers
 
 
 def _write_version(

@@ -4,7 +4,7 @@ Raw suites validate each dataset's frame as fetched, before it is loaded; model 
 staging views and marts read back from DuckDB. Everything runs on pandas frames in an ephemeral GX
 Data Context. No Dagster here: the orchestrator turns each `SuiteResult` into an asset check.
 
-    result = validate_raw("sw_index_daily", frame)
+    result = validate_raw("sw_index_daily", frame, reference=RawReference(as_of, trading_days))
     result.success, result.failures, result.as_metadata()
 """
 
@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from quality.catalog import MODEL_SUITES, RAW_SUITES, model_suite, raw_suite
-from quality.result import SuiteResult
+from quality.reference import RawReference
+from quality.result import FAILURE_DETAILS_KEY, Failure, SuiteResult
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -24,8 +25,11 @@ if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
 
 __all__ = [
+    "FAILURE_DETAILS_KEY",
     "MODEL_SUITES",
     "RAW_SUITES",
+    "Failure",
+    "RawReference",
     "SuiteResult",
     "build_data_docs",
     "publish_suite_docs",
@@ -35,17 +39,23 @@ __all__ = [
 
 
 def validate_raw(
-    dataset: str, frame: pd.DataFrame, context: AbstractDataContext | None = None
+    dataset: str,
+    frame: pd.DataFrame,
+    context: AbstractDataContext | None = None,
+    *,
+    reference: RawReference | None = None,
 ) -> SuiteResult:
     """Validate a raw frame (akshare's columns; `_`-prefixed load metadata is ignored).
 
     Pass the dataset's whole frame for the run (all calls concatenated): the count checks, such as
-    "31 L1 industries on the latest date", read across calls. Raises ValueError for an unknown
-    dataset; any exception while validating gives success=False with the error text.
+    "31 L1 industries on the latest date", read across calls. `reference` (the run's as_of and
+    trading days) enables the checks that dated rows are on trading days and not after as_of;
+    without it they are skipped and the result warns. Raises ValueError for an unknown dataset;
+    any exception while validating gives success=False with the error text.
     """
     from quality.runner import run_suite
 
-    return run_suite(raw_suite(dataset), frame, context)
+    return run_suite(raw_suite(dataset), frame, context, reference=reference)
 
 
 def validate_model(

@@ -24,7 +24,7 @@ from quality import SuiteResult, validate_model
 
 # Models whose batch can be millions of rows (after a full build), validated in chunks of whole
 # values of this column: their suites check rows and keys within one value only.
-CHUNK_COLUMN = {"stg_akshare__stock_bars": "symbol"}
+CHUNK_COLUMN = {"stg_akshare__stock_bars": "symbol", "fct_stock_weekly_returns": "symbol"}
 
 # The date column that places a model's rows in weeks; None: small, validated whole.
 BATCH_COLUMN: dict[str, str | None] = {
@@ -32,6 +32,7 @@ BATCH_COLUMN: dict[str, str | None] = {
     "stg_akshare__stock_bars": "trade_date",
     "stg_miit__software_stats": None,
     "fct_industry_weekly_returns": "week_end_date",
+    "fct_stock_weekly_returns": "week_end_date",
     "fct_industry_valuation": "trade_date",
     "mart_industry_movers": "week_end_date",
     "fct_software_industry_stats": None,

@@ -71,9 +71,17 @@ class Part:
     name: str
     description: str
     expectations: tuple[Expect, ...]
-    prepare: Callable[[Frame], Frame] | None = None  # input frame -> batch
+    # input frame -> batch; (input frame, run reference) -> batch when `needs_reference`
+    prepare: Callable[..., Frame] | None = None
     requires: tuple[str, ...] = ()  # input columns `prepare` reads; missing -> part not run
     index_columns: tuple[str, ...] = ()  # batch columns that identify a row in failure texts
+    # Checks against the run (as_of, trading days): without a reference the part is skipped, and
+    # the result says so in a warning.
+    needs_reference: bool = False
+    # prepare also reads the reference when there is one (None otherwise); the part always runs.
+    uses_reference: bool = False
+    # A caveat for a given reference (e.g. "trading days unknown"), shown as a warning.
+    caveat: Callable[[Any], str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,18 @@ from quality.definitions import (
     row_count,
     unique_key,
 )
-from quality.reference import HISTORY_TOLERANCE, N_SW_L1, SIX_DIGITS, SW_L1_CODES
+from quality.reference import (
+    HISTORY_TOLERANCE,
+    N_SW_L1,
+    SIX_DIGITS,
+    SW_L1_CODES,
+    WEEKLY_RETURN_BOUNDS,
+)
 
 NOT_EMPTY = expect("expect_table_row_count_to_be_between", min_value=1)
 WEEKLY_RETURN_LIMIT = 0.5  # |weekly return| of an SW index; beyond it the return is surely wrong
 PCT_CHANGE_RANGE = (-0.35, 3.5)  # daily stock move; new listings can jump on their first days
+STOCK_STATUSES = ("traded", "new_listing", "suspended")
 MOVERS_PER_SIDE = 5
 MOVER_SIDES = ("top", "bottom", "unranked")
 RANK_GROUP_KEYS = ("week_end_date", "sw_level")
@@ -92,6 +99,12 @@ def _abs_below_limit(column: str, **kwargs: Any) -> Expect:
     """|column| < WEEKLY_RETURN_LIMIT."""
     limit = WEEKLY_RETURN_LIMIT
     return between(column, -limit, limit, strict_min=True, strict_max=True, **kwargs)
+
+
+def _within_any_limit(column: str) -> Expect:
+    """A weekly return no week of daily limits can reach is wrong (a units error, a bad bar):
+    WEEKLY_RETURN_BOUNDS, five days at the widest limit; strict, over every week."""
+    return between(column, *WEEKLY_RETURN_BOUNDS)
 
 
 def _suite(
@@ -259,6 +272,7 @@ MODEL_SUITE_DEFS: dict[str, SuiteDef] = {
                 *unique_key(["week_end_date", "sw_level", "index_code"]),
                 in_set("sw_level", [1, 2, 3]),
                 _WEEKLY_RETURN,
+                _within_any_limit("weekly_return"),
                 between(
                     "benchmark_return",
                     -WEEKLY_RETURN_LIMIT,
@@ -304,11 +318,40 @@ MODEL_SUITE_DEFS: dict[str, SuiteDef] = {
             ],
         ),
         _suite(
+            "fct_stock_weekly_returns",
+            "Weekly return and status of every member stock of an SW L1 industry: one row per "
+            "stock and week, returns within what daily price limits allow.",
+            ("week_end_date", "symbol", "l1_index_code", "close", "prev_close"),
+            [
+                *columns_exist(
+                    [
+                        "week_end_date",
+                        "symbol",
+                        "l1_index_code",
+                        "close",
+                        "prev_close",
+                        "weekly_return",
+                        "status",
+                    ]
+                ),
+                *not_null(["week_end_date", "symbol", "l1_index_code", "status"]),
+                *unique_key(["week_end_date", "symbol"]),
+                matches("symbol", SIX_DIGITS),
+                in_set("l1_index_code", SW_L1_CODES),
+                in_set("status", STOCK_STATUSES),
+                # A listing's first week has no return (status new_listing); every other week
+                # is checked, a listing's second week included (the mart does not mark it).
+                _within_any_limit("weekly_return"),
+            ],
+        ),
+        _suite(
             "mart_industry_movers",
             "Top and bottom 5 stocks per industry and week, plus flagged unranked names.",
-            ("week_end_date", "index_code", "side", "position"),
+            ("week_end_date", "index_code", "side", "position", "symbol"),
             [
-                *columns_exist(["week_end_date", "index_code", "side", "position"]),
+                *columns_exist(
+                    ["week_end_date", "index_code", "side", "position", "weekly_return"]
+                ),
                 *not_null(["side"]),
                 in_set("side", MOVER_SIDES),
                 in_set("index_code", SW_L1_CODES),
@@ -320,6 +363,7 @@ MODEL_SUITE_DEFS: dict[str, SuiteDef] = {
                     row_condition='side in ["top", "bottom"]',
                     condition_parser="pandas",
                 ),
+                _within_any_limit("weekly_return"),
             ],
             _MOVER_SIDES,
         ),
@@ -352,6 +396,7 @@ MODEL_SUITE_DEFS: dict[str, SuiteDef] = {
                 *unique_key(["week_end_date", "index_code"]),
                 in_set("index_code", SW_L1_CODES),
                 _WEEKLY_RETURN,
+                _within_any_limit("weekly_return"),
                 between("rank_in_level", 1),
                 at_least("n_in_level", "rank_in_level"),
                 *(between(c, 0, 1) for c in BRIEF_PERCENTILES),

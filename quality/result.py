@@ -10,8 +10,86 @@ from datetime import date, datetime, time
 from typing import Any
 
 MAX_EXAMPLES = 5
+MAX_DETAIL_EXAMPLES = 3  # example rows per failure in the machine-readable details
 MAX_TEXT = 160  # characters of one value in a failure text
 MAX_LINES = 50  # failure/warning lines kept in Dagster metadata
+FAILURE_DETAILS_KEY = "failure_details"  # Dagster metadata: one dict per failed expectation
+
+
+class Failure(str):
+    """One failure line, which also carries what a program needs: the expectation, its columns,
+    the suite part and up to MAX_DETAIL_EXAMPLES example rows (key columns and checked values).
+
+    A str, so it compares, joins and prints as the line; lists of failures (of chunks, of
+    several results) keep their details when concatenated.
+    """
+
+    expectation: str | None
+    columns: tuple[str, ...]
+    part: str
+    examples: tuple[dict[str, Any], ...]
+
+    def __new__(
+        cls,
+        text: str,
+        *,
+        expectation: str | None = None,
+        columns: Sequence[str] = (),
+        part: str = "",
+        examples: Sequence[Mapping[str, Any]] = (),
+    ) -> Failure:
+        line = super().__new__(cls, text)
+        line.expectation = expectation
+        line.columns = tuple(str(c) for c in columns)
+        line.part = part
+        line.examples = tuple(
+            {str(k): json_value(v) for k, v in row.items()}
+            for row in list(examples)[:MAX_DETAIL_EXAMPLES]
+        )
+        return line
+
+    def detail(self, suite: str) -> dict[str, Any]:
+        return {
+            "suite": suite,
+            "part": self.part,
+            "expectation": self.expectation,
+            "columns": list(self.columns),
+            "summary": str(self),
+            "examples": [dict(row) for row in self.examples],
+        }
+
+
+def failure_detail(line: str, suite: str) -> dict[str, Any]:
+    """The machine-readable form of a failure line (a plain str has no examples)."""
+    if isinstance(line, Failure):
+        return line.detail(suite)
+    return {
+        "suite": suite,
+        "part": "",
+        "expectation": None,
+        "columns": [],
+        "summary": str(line),
+        "examples": [],
+    }
+
+
+def json_value(value: Any) -> Any:
+    """A value as JSON has it: numbers, text, booleans or None; dates as ISO text."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        with contextlib.suppress(ValueError, AttributeError):  # numpy scalar -> Python value
+            value = value.item()
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    with contextlib.suppress(TypeError, ValueError):
+        if value != value:  # pd.NA, NaT
+            return None
+    return str(value)
 
 
 @dataclass
@@ -40,9 +118,16 @@ class SuiteResult:
             return f"{self.suite}: passed {self.n_expectations} expectations on {self.rows} rows"
         return f"{self.suite}: {self.n_failed} of {self.n_expectations} expectations failed"
 
-    def as_metadata(self) -> dict[str, str | int | float | bool]:
-        """Plain values for Dagster metadata (text, numbers, booleans)."""
-        meta: dict[str, str | int | float | bool] = {
+    @property
+    def failure_details(self) -> list[dict[str, Any]]:
+        """One dict per failure: suite, part, expectation, columns, summary (the line) and up to
+        MAX_DETAIL_EXAMPLES example rows as {column: value} (JSON values)."""
+        return [failure_detail(line, self.suite) for line in self.failures]
+
+    def as_metadata(self) -> dict[str, Any]:
+        """Dagster metadata: text, numbers and booleans, plus `failure_details` (a JSON list,
+        present when something failed)."""
+        meta: dict[str, Any] = {
             "suite": self.suite,
             "target": self.target,
             "success": self.success,
@@ -54,6 +139,7 @@ class SuiteResult:
         }
         if self.failures:
             meta["failures"] = _lines(self.failures)
+            meta[FAILURE_DETAILS_KEY] = self.failure_details[:MAX_LINES]
         if self.warnings:
             meta["warnings"] = _lines(self.warnings)
         if self.error:

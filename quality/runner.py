@@ -24,7 +24,13 @@ import pandas as pd
 import pyarrow as pa
 
 from quality.definitions import Expect, Part, SuiteDef
-from quality.result import MAX_EXAMPLES, SuiteResult, describe_expectation, describe_outcome
+from quality.result import (
+    MAX_EXAMPLES,
+    Failure,
+    SuiteResult,
+    describe_expectation,
+    describe_outcome,
+)
 
 if TYPE_CHECKING:
     from great_expectations.core.validation_definition import ValidationDefinition
@@ -247,21 +253,36 @@ def _collect(
         text = label + describe_expectation(config.type, kwargs)
         messages = _exception_messages(outcome.exception_info)
         if messages:
-            missing = [c for c in _expectation_columns(kwargs) if c not in batch.columns]
+            columns = _expectation_columns(kwargs)
+            missing = [c for c in columns if c not in batch.columns]
             if missing:  # the column checks already fail and name the column
-                result.failures.append(f"{text}: column {', '.join(missing)} is missing")
+                result.failures.append(
+                    Failure(
+                        f"{text}: column {', '.join(missing)} is missing",
+                        expectation=config.type,
+                        columns=columns,
+                        part=part.name,
+                    )
+                )
             else:
                 errors.append(f"{text}: {'; '.join(dict.fromkeys(messages))}")
             continue
         outcome_result = outcome.result or {}
         if outcome.success and not outcome_result.get("unexpected_count"):
             continue
-        examples = _examples(
-            batch, outcome_result, _expectation_columns(kwargs), part.index_columns
-        )
+        columns = _expectation_columns(kwargs)
+        examples = _examples(batch, outcome_result, columns, part.index_columns)
         described = describe_outcome(outcome_result, examples)
         if not outcome.success:
-            result.failures.append(f"{text}: {described}")
+            result.failures.append(
+                Failure(
+                    f"{text}: {described}",
+                    expectation=config.type,
+                    columns=columns,
+                    part=part.name,
+                    examples=examples,
+                )
+            )
         else:
             result.warnings.append(
                 f"{text}: tolerated by mostly={kwargs.get('mostly')}: {described}"
@@ -270,9 +291,16 @@ def _collect(
 
 
 def run_suite(
-    suite_def: SuiteDef, frame: pd.DataFrame, context: AbstractDataContext | None = None
+    suite_def: SuiteDef,
+    frame: pd.DataFrame,
+    context: AbstractDataContext | None = None,
+    reference: Any = None,
 ) -> SuiteResult:
-    """Validate `frame` with every part of the suite. Never raises; an exception fails the suite."""
+    """Validate `frame` with every part of the suite. Never raises; an exception fails the suite.
+
+    `reference` (a quality.RawReference) feeds the parts that check rows against the run; without
+    it they are skipped, with a warning that says so.
+    """
     started = time.perf_counter()
     result = SuiteResult(
         suite=suite_def.name,
@@ -291,14 +319,30 @@ def run_suite(
         with _LOCK:
             runtime = _runtime(context)
             for part in suite_def.parts:
+                if part.needs_reference and reference is None:
+                    result.warnings.append(
+                        f"[{part.name}] not evaluated: no run reference (as_of, trading days) "
+                        f"was given: {part.description}"
+                    )
+                    continue
                 missing = [c for c in part.requires if c not in frame.columns]
                 if missing:
                     all_passed = False
                     result.failures.append(
-                        f"[{part.name}] not evaluated: column {', '.join(missing)} is missing"
+                        Failure(
+                            f"[{part.name}] not evaluated: column {', '.join(missing)} is missing",
+                            columns=missing,
+                            part=part.name,
+                        )
                     )
                     continue
-                batch = part.prepare(frame) if part.prepare else frame
+                if part.needs_reference or part.uses_reference:
+                    caveat = part.caveat(reference) if part.caveat else None
+                    if caveat:
+                        result.warnings.append(f"[{part.name}] {caveat}")
+                    batch = part.prepare(frame, reference)
+                else:
+                    batch = part.prepare(frame) if part.prepare else frame
                 if not batch.index.is_unique:  # row labels must point at one row each
                     batch = batch.reset_index(drop=True)
                 validation = runtime.validation(suite_def, part)

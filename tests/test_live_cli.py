@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.snapshot import Snapshot
-from orchestration.cli import app
+from orchestration.cli import EXIT_FAILED, app
 from tests.fixtures.live.harness import upstream, world
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
@@ -40,7 +40,7 @@ def test_record_stops_at_its_budget_and_says_how_to_resume(env, tmp_path):
     result = CliRunner().invoke(
         app, ["record", *RANGE, "--out", str(tmp_path / "snap"), "--budget", "eastmoney=2"]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_FAILED  # stopped, not rejected: no check failed
     assert "STOPPED (rerun to resume)" in result.output
     assert "BudgetExceeded: request budget for 'eastmoney' (2 per run)" in result.output
     assert env.count("em_kline") == 2

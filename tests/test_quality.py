@@ -449,13 +449,14 @@ def test_csi_needs_the_csi_300_benchmark():
     assert failed(result, "expect_column_distinct_values_to_contain_set(指数代码")
 
 
-def test_stock_valuation_market_cap_positive_where_present():
+def test_stock_valuation_market_cap_required_and_positive():
     frame = stock_valuation()
-    frame.loc[0, "总市值"] = np.nan  # absent: fine
-    assert validate_raw("stock_valuation", frame).success
     frame.loc[1, "总市值"] = 0.0
     result = validate_raw("stock_valuation", frame)
     assert failed(result, "expect_column_values_to_be_between(总市值", "1 of 15")
+    frame.loc[0, "总市值"] = np.nan  # a valuation without its market cap weighs nothing
+    result = validate_raw("stock_valuation", frame)
+    assert failed(result, "expect_column_values_to_not_be_null(总市值)", "1 of 15")
 
 
 @pytest.mark.parametrize(
@@ -595,13 +596,48 @@ def fct_industry_valuation() -> pd.DataFrame:
 
 def mart_industry_movers() -> pd.DataFrame:
     rows = [
-        {"week_end_date": WEEKS[-1], "index_code": "801750", "side": side, "position": p}
+        {
+            "week_end_date": WEEKS[-1],
+            "index_code": "801750",
+            "side": side,
+            "position": p,
+            "symbol": f"30000{p}",
+            "weekly_return": (0.3 - p / 100) * (1 if side == "top" else -1),
+        }
         for side in ("top", "bottom")
         for p in range(1, 6)
     ]
     rows.append(
-        {"week_end_date": WEEKS[-1], "index_code": "801750", "side": "unranked", "position": 1}
+        {
+            "week_end_date": WEEKS[-1],
+            "index_code": "801750",
+            "side": "unranked",
+            "position": 1,
+            "symbol": "301999",
+            "weekly_return": np.nan,  # a new listing: no return
+        }
     )
+    return pd.DataFrame(rows)
+
+
+def fct_stock_weekly_returns() -> pd.DataFrame:
+    rows = []
+    for week in WEEKS:
+        for i, (symbol, status) in enumerate(
+            [("000001", "traded"), ("300750", "traded"), ("301999", "new_listing")]
+        ):
+            traded = status == "traded"
+            rows.append(
+                {
+                    "week_end_date": week,
+                    "symbol": symbol,
+                    "l1_index_code": "801750",
+                    "close": 10.0 + i,
+                    "prev_close": 9.5 + i if traded else np.nan,
+                    "weekly_return": (10.0 + i) / (9.5 + i) - 1 if traded else np.nan,
+                    "status": status,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -615,6 +651,7 @@ MODELS: dict[str, Callable[[], pd.DataFrame]] = {
     "stg_miit__software_stats": stg_miit__software_stats,
     "fct_industry_weekly_returns": fct_industry_weekly_returns,
     "fct_industry_valuation": fct_industry_valuation,
+    "fct_stock_weekly_returns": fct_stock_weekly_returns,
     "mart_industry_movers": mart_industry_movers,
     "fct_software_industry_stats": fct_software_industry_stats,
     "rpt_industry_weekly_brief": rpt_industry_weekly_brief,
@@ -762,8 +799,11 @@ def test_as_metadata_is_plain_values():
     frame.loc[0, "收盘"] = -5.0
     meta = validate_raw("stock_daily", frame).as_metadata()
     assert meta["success"] is False
-    assert meta["failed_expectations"] == 2  # 收盘 > 0 and 收盘 >= 最低
+    # 收盘 > 0, 收盘 >= 最低, and the moves of that bar and the next
+    assert meta["failed_expectations"] == 3
     assert "收盘: -5" in meta["failures"]
+    details = meta.pop("failure_details")  # a JSON list, for programs
+    assert json.loads(json.dumps(details)) == details
     assert all(isinstance(v, (str, int, float, bool)) for v in meta.values())
 
 
@@ -811,17 +851,23 @@ def test_clean_batches_take_one_pass_unexpected_rows_a_second_for_examples(monke
 
     monkeypatch.setattr(gx.ValidationDefinition, "run", spy_run)
     monkeypatch.setattr(Batch, "validate", spy_validate)
-    n_daily = raw_suite("stock_daily").n_expectations
+    # The main part, then the moves part; the dates part needs a run reference (none here).
+    n_main, n_moves, _n_dates = (len(p.expectations) for p in raw_suite("stock_daily").parts)
     result = validate_raw("stock_daily", stock_daily())
-    assert result.success and passes == [("BOOLEAN_ONLY", n_daily)]
+    assert result.success and passes == [("BOOLEAN_ONLY", n_main), ("BOOLEAN_ONLY", n_moves)]
     assert "pandas_data_fingerprint" not in result.gx_results[0][1].meta["batch_markers"]
 
     passes.clear()
     frame = stock_daily()
     frame.loc[0, "收盘"] = -1.0
     result = validate_raw("stock_daily", frame)
-    assert passes == [("BOOLEAN_ONLY", n_daily), ("SUMMARY", 2)]  # 收盘 > 0, 收盘 >= 最低
-    assert failed(result, "strict_min=True", "收盘: -1") and result.n_failed == 2
+    assert passes == [  # 收盘 > 0, 收盘 >= 最低; the move to -1 and back
+        ("BOOLEAN_ONLY", n_main),
+        ("SUMMARY", 2),
+        ("BOOLEAN_ONLY", n_moves),
+        ("SUMMARY", 1),
+    ]
+    assert failed(result, "strict_min=True", "收盘: -1") and result.n_failed == 3
 
     passes.clear()  # a `mostly` tolerance: counts from the start, so tolerated rows show
     assert validate_model("stg_akshare__stock_bars", stg_akshare__stock_bars()).success
@@ -849,7 +895,11 @@ def test_150k_stock_rows_validate_in_seconds():
     n_stocks, n_days = 3000, 50
     days = [date(2024, 1, 2) + timedelta(days=i) for i in range(n_days)]
     rng = np.random.default_rng(7)
-    close = rng.uniform(5, 50, n_stocks * n_days)
+    # Days x stocks: random walks within the daily limit.
+    walks = rng.uniform(5, 50, n_stocks) * np.cumprod(
+        1 + rng.uniform(-0.05, 0.05, (n_days, n_stocks)), axis=0
+    )
+    close = walks.ravel()
     frame = pd.DataFrame(
         {
             "日期": np.repeat(np.array(days, dtype=object), n_stocks),

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -223,3 +223,48 @@ def has_relation(db_path: str | Path, schema: str, name: str) -> bool:
             [schema, name],
         ).fetchall()
     return found[0][0] > 0
+
+
+BUILDS_TABLE = f"{RAW_SCHEMA}._builds"  # one row per dbt build that succeeded
+
+
+def record_build(db_path: str | Path, run_id: str, started_at: datetime) -> None:
+    """Remember a successful dbt build: raw rows loaded after `started_at` are not in its marts."""
+    with connect(db_path) as con:
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (run_id VARCHAR, started_at TIMESTAMP)"
+        )
+        con.execute(f"INSERT INTO {BUILDS_TABLE} VALUES (?, ?)", [run_id, started_at])
+
+
+def changed_since_last_build(db_path: str | Path, specs: Sequence[DatasetSpec]) -> date | None:
+    """The earliest date among raw rows loaded after the last successful dbt build started.
+
+    Those rows are in staging (views, or incremental on load time) but not yet in the marts built
+    from them: the next build must rebuild from that date on, wherever the rebuild window is.
+    None when nothing dated changed, or before the first recorded build (a first build is full).
+    """
+    if not has_relation(db_path, RAW_SCHEMA, "_builds"):
+        return None
+    with connect(db_path, read_only=True) as con:
+        last = con.execute(f"SELECT max(started_at) FROM {BUILDS_TABLE}").fetchall()[0][0]
+        if last is None:
+            return None
+        tables = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+                [RAW_SCHEMA],
+            ).fetchall()
+        }
+        earliest = [
+            con.execute(
+                f"SELECT min(CAST({quote(s.date_column)} AS DATE)) FROM {raw_table(s)} "
+                "WHERE _loaded_at > ?",
+                [last],
+            ).fetchall()[0][0]
+            for s in specs
+            if s.date_column and s.name in tables
+        ]
+    found = [d for d in earliest if d is not None]
+    return min(found) if found else None

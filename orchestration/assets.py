@@ -1,10 +1,11 @@
 """Assets: one per raw dataset, the dbt project, and the BI publish."""
 
+import json
 import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, date, datetime, time
 from functools import cache
 from pathlib import Path
 
@@ -17,10 +18,15 @@ from ingestion.bulk import BulkLoad, BulkValidationError, InputRejected, load_ca
 from ingestion.fetcher import Fetcher, ReplayFetcher, request_metadata
 from ingestion.snapshot import SHANGHAI
 from ingestion.specs import SPECS, DatasetSpec, RunWindow
-from ingestion.warehouse import has_relation, read_raw_frame
+from ingestion.warehouse import (
+    changed_since_last_build,
+    has_relation,
+    read_raw_frame,
+    record_build,
+)
 from orchestration import dbt_child
 from orchestration.build_state import mark_building, mark_validated
-from orchestration.partitions import week_bounds, weekly_backfill, weekly_partitions
+from orchestration.partitions import week_bounds, week_key, weekly_backfill, weekly_partitions
 from orchestration.resources import PipelineSettings
 from publishing.publish import publish_marts
 from quality import RawReference, SuiteResult, publish_suite_docs, validate_raw
@@ -257,6 +263,30 @@ def is_full_build(context: dg.AssetExecutionContext, warehouse: Path) -> bool:
     return True
 
 
+REBUILD_SINCE_TAG = "sectorpulse/rebuild_since"  # raw changed before the rebuild window
+
+
+def rebuild_vars(context: dg.AssetExecutionContext, warehouse: Path) -> list[str]:
+    """Raw rows loaded since the last build, dated before the usual rebuild window (a corrected
+    bar months back), widen this build: dbt rebuilds from that week's Monday on (var
+    rebuild_since, macro incremental_since), and the run tag tells the GX checks the same day."""
+    changed = changed_since_last_build(warehouse, list(SPECS.values()))
+    if changed is None:
+        return []
+    since = date.fromisoformat(week_key(changed))
+    context.instance.add_run_tags(context.run_id, {REBUILD_SINCE_TAG: since.isoformat()})
+    context.log.info(
+        f"raw rows dated from {changed} changed since the last build: rebuilding from {since}"
+    )
+    return ["--vars", json.dumps({"rebuild_since": since.isoformat()})]
+
+
+def rebuild_since(context: dg.AssetCheckExecutionContext) -> date | None:
+    run = context.instance.get_run_by_id(context.run.run_id)
+    tag = run.tags.get(REBUILD_SINCE_TAG) if run else None
+    return date.fromisoformat(tag) if tag else None
+
+
 def build_dbt_assets() -> dg.AssetsDefinition:
     project = dbt_project()
 
@@ -277,9 +307,14 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         os.environ["SECTORPULSE_DUCKDB"] = str(settings.warehouse().resolve())
         # dbt unit tests pin the SQL, not the data: the test suite runs them (tests/test_dbt_unit.py).
         build = ["build", "--exclude-resource-type", "unit_test"]
-        if is_full_build(context, settings.warehouse()):
+        warehouse = settings.warehouse()
+        if is_full_build(context, warehouse):
             build.append("--full-refresh")
+        else:
+            build += rebuild_vars(context, warehouse)
+        started_at = datetime.now(UTC).replace(tzinfo=None)
         yield from dbt.cli(build, context=context, target_path=DBT_RUN_TARGET).stream()
+        record_build(warehouse, context.run_id, started_at)
 
     return sectorpulse_dbt
 

@@ -11,7 +11,7 @@ from datetime import date
 import dagster as dg
 
 from ingestion.warehouse import connect
-from orchestration.assets import DUCKDB_POOL, is_full_refresh, write_data_docs
+from orchestration.assets import DUCKDB_POOL, is_full_refresh, rebuild_since, write_data_docs
 from orchestration.resources import PipelineSettings
 from quality import MODEL_SUITES
 from quality.batches import batch_since, validate_model_batch
@@ -41,6 +41,9 @@ def build_model_check(model: str) -> dg.AssetChecksDefinition:
         since = None
         if partition and not is_full_refresh(context):
             since = batch_since(date.fromisoformat(partition))
+            widened = rebuild_since(context)  # the same day dbt rebuilt from
+            if widened and widened < since:
+                since = widened
         with connect(settings.warehouse(), read_only=True) as con:
             result = validate_model_batch(con, model, since)
         write_data_docs(context, result, settings)

@@ -12,5 +12,12 @@
         from {{ this }}
     {%- endset -%}
     {%- set since = run_query(query).columns[0].values()[0] -%}
-    {{ return(since.isoformat() if since else none) }}
+    {%- set since = since.isoformat() if since else none -%}
+    {#- Raw rows that changed before the window (a corrected old bar) widen it: the run passes
+        var rebuild_since, the Monday of their earliest week (orchestration/assets.py). -#}
+    {%- set pending = var('rebuild_since', none) -%}
+    {%- if pending and (since is none or pending < since) -%}
+        {{ return(pending) }}
+    {%- endif -%}
+    {{ return(since) }}
 {%- endmacro %}

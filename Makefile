@@ -42,9 +42,10 @@ run: install  ## materialise every asset on the bundled sample and print one bri
 test: install lint $(CHROMIUM)  ## the whole test suite (sockets blocked)
 	$(BIN)/pytest
 
-lint: install  ## ruff (format + check) and sqlfluff with the dbt templater
+lint: install  ## ruff (format + check), import-linter (layers, no cycles) and sqlfluff
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	mkdir -p data/warehouse
 	cd dbt_project && SECTORPULSE_DUCKDB=$(CURDIR)/data/warehouse/sqlfluff.duckdb ../$(BIN)/sqlfluff lint models --processes 1
 

@@ -2,7 +2,7 @@
 
     python -m bench.run [--sizes sample,full] [--seed 7] [--work data/bench] [--results FILE]
 
-For each size it draws a synthetic market (ingestion/synth.py) ending on the week after the
+For each size it draws a synthetic market (bench/synth.py) ending on the week after the
 sample's last week (2025-01-27, the one-day Chinese New Year week) and measures, each in its
 own process (wall time and peak RSS from wait4):
 
@@ -31,8 +31,8 @@ from pathlib import Path
 
 from bench.compare import MARTS, compare, is_equal
 from bench.measure import run_watched
+from bench.synth import MarketSpec, generate, is_generated, snapshot_window
 from ingestion.paths import DATA_DIR, REPO_ROOT
-from ingestion.synth import MarketSpec, generate, is_generated, snapshot_window
 
 FULL_AS_OF = date(2025, 1, 24)  # the sample's last week
 NEXT_WEEK_END = date(2025, 1, 27)  # Chinese New Year 2025: the week's only trading day

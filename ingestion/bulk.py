@@ -44,11 +44,11 @@ from ingestion.errors import (
     refuse_empty,
     refuse_other_columns,
 )
-from ingestion.fetcher import Fetched
 from ingestion.snapshot import (
     NULL,
     BadInput,
     Entry,
+    Fetched,
     MissingEntryError,
     Snapshot,
     SnapshotError,

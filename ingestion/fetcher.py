@@ -7,24 +7,15 @@ A live call never happens by surprise: replay reads only the snapshot, and a mis
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
-import pandas as pd
-
-from ingestion.backfill import Recorder, Universe, default_store, universe_from_env
 from ingestion.http import Net, run_net
 from ingestion.live import Caller, NoDataError, is_no_data, resolve_function
-from ingestion.snapshot import Provenance, Snapshot
+from ingestion.recorder import Recorder, Universe, default_store, universe_from_env
+from ingestion.snapshot import Fetched, Snapshot
 from ingestion.specs import SPECS, Call, DatasetSpec, RunWindow, Upstream
-
-
-@dataclass(frozen=True)
-class Fetched:
-    call: Call
-    frame: pd.DataFrame
-    provenance: Provenance
 
 
 class Fetcher(Protocol):
@@ -46,7 +37,7 @@ WEEKLY_INDUSTRIES = "801750"  # live runs follow SW Computer unless SECTORPULSE_
 class LiveFetcher:
     """Live akshare through the choke point (ingestion.http), recorded into a store snapshot
     (SECTORPULSE_STORE, default data/live) that also answers what it already holds, so a weekly
-    run asks upstream only for what is new (ingestion.backfill, docs/live-mode.md)."""
+    run asks upstream only for what is new (ingestion.recorder, docs/live-mode.md)."""
 
     source = "live"
     snapshot = None

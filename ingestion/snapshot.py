@@ -31,6 +31,16 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 Provenance = Literal["real", "derived", "synthetic"]
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """One call's frame as a source returned it (live, replay or record), with its provenance:
+    what a fetcher serves (ingestion.fetcher) and the raw load writes (ingestion.warehouse)."""
+
+    call: Call
+    frame: pd.DataFrame
+    provenance: Provenance
+
+
 class SnapshotError(Exception):
     """A snapshot is missing, malformed or does not match its manifest."""
 
@@ -81,6 +91,16 @@ def call_key(call: Call) -> str:
         str(v) for _, v in sorted(call.kwargs.items()) if re.fullmatch(r"[\w.-]+", str(v), re.A)
     )
     return f"{call.function}{'__' + readable if readable else ''}__{digest}"
+
+
+def _entry_kind(dataset: str, column: pd.Series) -> str:
+    """A column's kind in the manifest. A column without a value cannot contradict the kind its
+    spec declares, so it takes that one: an extended call (pandas turns an all-missing int column
+    into float on concat) then loads like every other call."""
+    spec = SPECS.get(dataset)
+    if spec is not None and column.isna().all() and column.name in spec.columns:
+        return spec.columns[column.name]
+    return kind_of(column)
 
 
 def kind_of(series: pd.Series) -> str:
@@ -238,7 +258,9 @@ class Snapshot:
             kwargs=dict(call.kwargs),
             status="ok" if len(frame) else "empty",
             rows=len(frame),
-            columns=[{"name": str(c), "kind": kind_of(frame[c])} for c in frame.columns],
+            columns=[
+                {"name": str(c), "kind": _entry_kind(dataset, frame[c])} for c in frame.columns
+            ],
             checksum=hashlib.sha256(text.encode()).hexdigest(),
             provenance=provenance,
             akshare_version=_akshare_version(),

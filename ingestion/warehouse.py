@@ -20,8 +20,7 @@ import duckdb
 import pandas as pd
 
 from ingestion.errors import no_data, refuse_empty, refuse_other_columns
-from ingestion.fetcher import Fetched
-from ingestion.snapshot import call_key
+from ingestion.snapshot import Fetched, call_key
 from ingestion.specs import DatasetSpec
 
 RAW_SCHEMA = "raw"
@@ -228,13 +227,32 @@ def has_relation(db_path: str | Path, schema: str, name: str) -> bool:
 BUILDS_TABLE = f"{RAW_SCHEMA}._builds"  # one row per dbt build that succeeded
 
 
-def record_build(db_path: str | Path, run_id: str, started_at: datetime) -> None:
-    """Remember a successful dbt build: raw rows loaded after `started_at` are not in its marts."""
+def record_build(db_path: str | Path, run_id: str, started_at: datetime, last_week: date) -> None:
+    """Remember a successful dbt build: raw rows loaded after `started_at` are not in its marts,
+    and `last_week` (a Monday) is the last week it served."""
     with connect(db_path) as con:
         con.execute(
             f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (run_id VARCHAR, started_at TIMESTAMP)"
         )
-        con.execute(f"INSERT INTO {BUILDS_TABLE} VALUES (?, ?)", [run_id, started_at])
+        con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS last_week DATE")
+        con.execute(
+            f"INSERT INTO {BUILDS_TABLE} (run_id, started_at, last_week) VALUES (?, ?, ?)",
+            [run_id, started_at, last_week],
+        )
+
+
+def last_built_week(db_path: str | Path) -> date | None:
+    """The last week (its Monday) that the latest recorded dbt build served."""
+    if not has_relation(db_path, RAW_SCHEMA, "_builds"):
+        return None
+    with connect(db_path, read_only=True) as con:
+        columns = {r[0] for r in con.execute(f"DESCRIBE {BUILDS_TABLE}").fetchall()}
+        if "last_week" not in columns:
+            return None
+        rows = con.execute(
+            f"SELECT last_week FROM {BUILDS_TABLE} ORDER BY started_at DESC LIMIT 1"
+        ).fetchall()
+    return rows[0][0] if rows else None
 
 
 def changed_since_last_build(db_path: str | Path, specs: Sequence[DatasetSpec]) -> date | None:

@@ -1,7 +1,6 @@
 """Assets: one per raw dataset, the dbt project, and the BI publish."""
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,19 +14,22 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from ingestion import paths
 from ingestion.bulk import BulkLoad, BulkValidationError, InputRejected, load_calls
+from ingestion.dbt_vars import lookback_weeks
 from ingestion.fetcher import Fetcher, ReplayFetcher, request_metadata
 from ingestion.snapshot import SHANGHAI
 from ingestion.specs import SPECS, DatasetSpec, RunWindow
 from ingestion.warehouse import (
     changed_since_last_build,
     has_relation,
+    last_built_week,
     read_raw_frame,
     record_build,
 )
 from orchestration import dbt_child
 from orchestration.build_state import mark_building, mark_validated
-from orchestration.partitions import week_bounds, week_key, weekly_backfill, weekly_partitions
+from orchestration.partitions import week_bounds, weekly_backfill, weekly_partitions
 from orchestration.resources import PipelineSettings
+from orchestration.scope import RunScope, entry_of, launch_tags, run_scope
 from publishing.publish import publish_marts
 from quality import RawReference, SuiteResult, publish_suite_docs, validate_raw
 from quality.batches import combine_results
@@ -41,8 +43,11 @@ def raw_key(dataset: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", dataset])
 
 
+GX_CHECK_PREFIX = "gx_"  # every Great Expectations check; the others are dbt tests
+
+
 def raw_check_name(dataset: str) -> str:
-    return f"gx_raw_{dataset}"
+    return f"{GX_CHECK_PREFIX}raw_{dataset}"
 
 
 def run_window(fetcher: Fetcher, partition_key: str) -> RunWindow:
@@ -124,7 +129,7 @@ def ingest_dataset(
         metadata = {"rows_validated": 0, "note": "no new or changed rows to validate"}
         return Ingested(check, loaded is not None, metadata, "", loaded, None)
     result = combine_results(results)
-    first = result.error or (result.failures[0] if result.failures else result.summary())
+    first = result.failures[0] if result.failures else result.error or result.summary()
     message = "" if loaded else f"{check} failed for dataset {spec.name!r}: {first}"
     return Ingested(check, loaded is not None, result.as_metadata(), message, loaded, result)
 
@@ -153,7 +158,7 @@ def build_raw_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, settings: PipelineSettings
     ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
         fetcher = settings.fetcher()
-        window = run_window(fetcher, context.partition_key)
+        window = run_window(fetcher, context.partition_key_range.end)
         ingested = ingest_dataset(spec, fetcher, window, settings.warehouse())
         if ingested.result is not None:
             write_data_docs(context, ingested.result, settings)
@@ -263,28 +268,37 @@ def is_full_build(context: dg.AssetExecutionContext, warehouse: Path) -> bool:
     return True
 
 
-REBUILD_SINCE_TAG = "sectorpulse/rebuild_since"  # raw changed before the rebuild window
-
-
-def rebuild_vars(context: dg.AssetExecutionContext, warehouse: Path) -> list[str]:
-    """Raw rows loaded since the last build, dated before the usual rebuild window (a corrected
-    bar months back), widen this build: dbt rebuilds from that week's Monday on (var
-    rebuild_since, macro incremental_since), and the run tag tells the GX checks the same day."""
-    changed = changed_since_last_build(warehouse, list(SPECS.values()))
-    if changed is None:
-        return []
-    since = date.fromisoformat(week_key(changed))
-    context.instance.add_run_tags(context.run_id, {REBUILD_SINCE_TAG: since.isoformat()})
-    context.log.info(
-        f"raw rows dated from {changed} changed since the last build: rebuilding from {since}"
+def decide_scope(context: dg.AssetExecutionContext, warehouse: Path, source: str) -> RunScope:
+    """The run's scope (orchestration.scope), decided once by the dbt step and recorded as run
+    tags for the checks downstream. A first build of the warehouse is full."""
+    weeks = context.partition_key_range
+    full = is_full_build(context, warehouse)
+    changed = None if full else changed_since_last_build(warehouse, list(SPECS.values()))
+    scope = run_scope(
+        date.fromisoformat(weeks.start),
+        date.fromisoformat(weeks.end),
+        lookback_weeks=lookback_weeks(),
+        full=full,
+        last_built_week=None if full else last_built_week(warehouse),
+        raw_changed_from=changed,
     )
-    return ["--vars", json.dumps({"rebuild_since": since.isoformat()})]
+    run_tags = context.run.tags
+    context.instance.add_run_tags(
+        context.run_id,
+        {**scope.tags(), **launch_tags(source, entry_of(run_tags))},
+    )
+    if changed is not None:
+        context.log.info(f"raw rows dated from {changed} changed since the last build")
+    context.log.info(
+        "full build: every row" if scope.full else f"rebuilding from {scope.rebuild_since}"
+    )
+    return scope
 
 
-def rebuild_since(context: dg.AssetCheckExecutionContext) -> date | None:
+def recorded_scope(context: dg.AssetCheckExecutionContext) -> RunScope | None:
+    """The scope this run's dbt step decided; None when the check runs outside such a run."""
     run = context.instance.get_run_by_id(context.run.run_id)
-    tag = run.tags.get(REBUILD_SINCE_TAG) if run else None
-    return date.fromisoformat(tag) if tag else None
+    return RunScope.from_tags(run.tags) if run else None
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:
@@ -302,19 +316,17 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings
     ):
         # The marts are unvalidated from here until published_marts runs after every check.
-        mark_building(settings.warehouse(), context.run_id, [context.partition_key])
-        # dbt's profile reads the warehouse path from the environment of its subprocess.
-        os.environ["SECTORPULSE_DUCKDB"] = str(settings.warehouse().resolve())
+        warehouse = settings.warehouse()
+        mark_building(warehouse, context.run_id, context.partition_keys)
+        scope = decide_scope(context, warehouse, settings.resolved_source())
         # dbt unit tests pin the SQL, not the data: the test suite runs them (tests/test_dbt_unit.py).
         build = ["build", "--exclude-resource-type", "unit_test"]
-        warehouse = settings.warehouse()
-        if is_full_build(context, warehouse):
-            build.append("--full-refresh")
-        else:
-            build += rebuild_vars(context, warehouse)
+        # The profile takes the run's warehouse from var `warehouse` (dbt_project/profiles.yml).
+        dbt_vars = {"warehouse": str(warehouse.resolve()), **scope.dbt_vars()}
+        build += [*(["--full-refresh"] if scope.full else []), "--vars", json.dumps(dbt_vars)]
         started_at = datetime.now(UTC).replace(tzinfo=None)
         yield from dbt.cli(build, context=context, target_path=DBT_RUN_TARGET).stream()
-        record_build(warehouse, context.run_id, started_at)
+        record_build(warehouse, context.run_id, started_at, scope.last_week)
 
     return sectorpulse_dbt
 

@@ -45,14 +45,16 @@ def analyst_published_figures(settings: PipelineSettings) -> dg.MaterializeResul
     pool=DUCKDB_POOL,
     description=(
         "One brief per SW L1 industry (Markdown + self-contained HTML with charts) and an index "
-        "page for the week, under data/briefs/<week_end_date>/."
+        "page for the week (the last week of a partition range), under "
+        "data/briefs/<week_end_date>/."
     ),
 )
 def weekly_briefs(
     context: dg.AssetExecutionContext, settings: PipelineSettings
 ) -> dg.MaterializeResult:
     require_validated(settings.warehouse())  # briefs only from a build that passed its checks
-    week_start, _ = week_bounds(context.partition_key)
+    # A range (a full build, a backfill) gets the briefs of its last week.
+    week_start, _ = week_bounds(context.partition_key_range.end)
     try:
         week = load_week(settings.warehouse(), week_start)
     except LookupError as exc:  # a week without trading (Spring Festival) has no rows

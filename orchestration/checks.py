@@ -1,22 +1,23 @@
 """Great Expectations suites on staging and marts, one blocking Dagster asset check per suite.
 
-A check validates what the run rebuilt (quality.batches): the weeks an incremental dbt build
-rebuilds for the run's partition, or every row after a full build (the run tag FULL_REFRESH_TAG)
-or when the check runs on its own, outside a partitioned run. The checks are not partitioned
-themselves (Dagster's partitioned checks are a preview feature): they read the run's partition.
+A check validates exactly what the run's dbt step rebuilt (quality.batches): the rows from the
+scope's `rebuild_since` on, read from the run tags the dbt step recorded (orchestration.scope),
+or every row after a full build or when the check runs on its own, outside such a run. The
+checks are not partitioned themselves (Dagster's partitioned checks are a preview feature).
 """
-
-from datetime import date
 
 import dagster as dg
 
 from ingestion.warehouse import connect
-from orchestration.assets import DUCKDB_POOL, is_full_refresh, rebuild_since, write_data_docs
+from orchestration.assets import (
+    DUCKDB_POOL,
+    GX_CHECK_PREFIX,
+    recorded_scope,
+    write_data_docs,
+)
 from orchestration.resources import PipelineSettings
 from quality import MODEL_SUITES
-from quality.batches import batch_since, validate_model_batch
-
-PARTITION_TAG = "dagster/partition"  # Dagster sets it on every run of one partition
+from quality.batches import validate_model_batch
 
 
 def model_key(model: str) -> dg.AssetKey:
@@ -28,7 +29,7 @@ def build_model_check(model: str) -> dg.AssetChecksDefinition:
 
     @dg.asset_check(
         asset=key,
-        name=f"gx_{model}",
+        name=f"{GX_CHECK_PREFIX}{model}",
         blocking=True,
         pool=DUCKDB_POOL,
         description=f"Great Expectations suite for {key.to_user_string()}, on the rows the "
@@ -37,13 +38,8 @@ def build_model_check(model: str) -> dg.AssetChecksDefinition:
     def model_check(
         context: dg.AssetCheckExecutionContext, settings: PipelineSettings
     ) -> dg.AssetCheckResult:
-        partition = context.run.tags.get(PARTITION_TAG)
-        since = None
-        if partition and not is_full_refresh(context):
-            since = batch_since(date.fromisoformat(partition))
-            widened = rebuild_since(context)  # the same day dbt rebuilt from
-            if widened and widened < since:
-                since = widened
+        scope = recorded_scope(context)
+        since = scope.rebuild_since if scope else None
         with connect(settings.warehouse(), read_only=True) as con:
             result = validate_model_batch(con, model, since)
         write_data_docs(context, result, settings)

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import functools
 import sys
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from orchestration.weeks import FIRST_WEEK, week_bounds, week_key
+from orchestration.sources import UsageProblem, check_week, parse_day, source_range
+from orchestration.weeks import week_key
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -52,8 +52,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# A beta parameter of our own asset definitions (backfill_policy), not something a user can act on.
-warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy` .* is currently in beta")
 
 Source = Annotated[
     str,
@@ -74,10 +72,6 @@ Wait = Annotated[
     ),
 ]
 DEFAULT_WAIT = 300.0
-
-
-class UsageProblem(Exception):
-    """A bad argument, found before anything ran; str() is the one line a user reads."""
 
 
 @dataclass
@@ -145,13 +139,6 @@ def guarded(func: F) -> F:
 # -- checking arguments, cheaply -------------------------------------------------------------------
 
 
-def parse_day(option: str, text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise UsageProblem(f"{option} {text!r} is not a date ({exc}); use YYYY-MM-DD") from None
-
-
 def resolve_industry(value: str) -> str:
     """The SW L1 index code of a code or a name (`801750` or `计算机`)."""
     from quality.reference import SW_L1_INDUSTRIES
@@ -164,52 +151,6 @@ def resolve_industry(value: str) -> str:
         return by_name[text]
     valid = ", ".join(f"{code} {name}" for code, name in sorted(SW_L1_INDUSTRIES.items()))
     raise UsageProblem(f"--industry {value!r} is not an SW L1 industry; use one of: {valid}")
-
-
-@dataclass(frozen=True)
-class SourceRange:
-    """The days a source can serve: a snapshot's window (read from snapshot.json only), or up
-    to today for live and record runs."""
-
-    label: str
-    first: date
-    last: date
-    snapshot: bool
-
-
-def source_range(source: str) -> SourceRange:
-    from ingestion.paths import SAMPLE_SNAPSHOT
-    from ingestion.snapshot import SHANGHAI, Snapshot, SnapshotError
-
-    if source == "live" or source.startswith("record:"):
-        return SourceRange(source, FIRST_WEEK, datetime.now(SHANGHAI).date(), snapshot=False)
-    path = SAMPLE_SNAPSHOT if source == "sample" else Path(source)
-    snap = Snapshot(path)
-    if not snap.exists():
-        raise UsageProblem(
-            f"no snapshot at {path}: expected {snap.meta_path.name}; "
-            "use sample, live or a snapshot directory"
-        )
-    try:
-        window = snap.window
-    except SnapshotError as exc:
-        raise UsageProblem(f"--source {source}: {exc}") from None
-    return SourceRange(f"snapshot {path}", window.stock_start, window.as_of, snapshot=True)
-
-
-def check_week(text: str, source: SourceRange) -> date:
-    """The day asked for, once its week overlaps what the source holds."""
-    day = parse_day("--week", text)
-    monday, sunday = week_bounds(week_key(day))
-    if monday > source.last or sunday < source.first:
-        fix = "pick a week in that range" + (
-            " or record a newer snapshot" if source.snapshot and monday > source.last else ""
-        )
-        raise UsageProblem(
-            f"--week {text}: the week {monday}..{sunday} is outside {source.label}, which covers "
-            f"{source.first}..{source.last}; {fix}"
-        )
-    return day
 
 
 def _week_start(week: str | None) -> date | None:
@@ -230,28 +171,36 @@ def warehouse_lock(warehouse: Path, wait: float, command: str) -> Iterator[None]
 
 
 def wait_for_dagster_runs(warehouse: Path, wait: float, waiting: Callable[[str], None]) -> None:
-    """With DAGSTER_HOME set, runs launched from the UI or the daemon use the same warehouse
-    without the file lock: wait until none with its tag is in progress (run_lock.WAREHOUSE_TAG)."""
-    import os
+    """Runs launched from the UI or the daemon use the same warehouse without the file lock:
+    wait until none with its tag is in progress in the project's instance (run_lock.WAREHOUSE_TAG).
+
+    Called with the file lock held, so a CLI run still marked in progress is one whose process
+    died (kill -9): it is marked failed, so the UI tells the truth, and not waited for.
+    """
     import time
 
-    if not os.environ.get("DAGSTER_HOME"):
-        return
     import dagster as dg
 
     from orchestration.run_lock import WarehouseLocked, warehouse_tag
+    from orchestration.scope import ENTRY_TAG
 
     busy = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
     deadline = time.monotonic() + wait
     said = False
-    with dg.DagsterInstance.get() as instance:
+    with project_instance() as instance:
         while True:
-            runs = instance.get_run_records(
-                dg.RunsFilter(tags=warehouse_tag(warehouse), statuses=busy), limit=1
+            records = instance.get_run_records(
+                dg.RunsFilter(tags=warehouse_tag(warehouse), statuses=busy)
             )
+            runs = [r.dagster_run for r in records]
+            for dead in (r for r in runs if r.tags.get(ENTRY_TAG) == "cli"):
+                instance.report_run_failed(
+                    dead, "its sectorpulse process ended without finishing the run (killed?)"
+                )
+            runs = [r for r in runs if r.tags.get(ENTRY_TAG) != "cli"]
             if not runs:
                 return
-            holder = f"Dagster run {runs[0].dagster_run.run_id} on {warehouse}"
+            holder = f"Dagster run {runs[0].run_id} on {warehouse}"
             if time.monotonic() >= deadline:
                 raise WarehouseLocked(
                     f"{holder} is in progress; gave up after {wait:.0f}s: let it finish and "
@@ -266,17 +215,27 @@ def wait_for_dagster_runs(warehouse: Path, wait: float, waiting: Callable[[str],
 # -- running the job ---------------------------------------------------------------------------------
 
 
-def _instance() -> dg.DagsterInstance:
+def dagster_home() -> Path:
+    """The project's Dagster instance, the one `make dev` shows: $DAGSTER_HOME, else
+    data/dagster_home, set up from orchestration/dagster.yaml on first use (as `make` does)."""
     import os
+    import shutil
 
+    from ingestion.paths import DATA_DIR
+
+    home = Path(os.environ.get("DAGSTER_HOME") or DATA_DIR / "dagster_home")
+    config = home / "dagster.yaml"
+    if not config.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(__file__).with_name("dagster.yaml"), config)
+    return home
+
+
+def project_instance() -> dg.DagsterInstance:
+    """Every CLI run is a run of the project's instance, so it shows in the Dagster UI."""
     import dagster as dg
 
-    # With DAGSTER_HOME set (as `make` does), CLI runs show up in the Dagster UI.
-    return (
-        dg.DagsterInstance.get()
-        if os.environ.get("DAGSTER_HOME")
-        else dg.DagsterInstance.ephemeral()
-    )
+    return dg.DagsterInstance.from_config(str(dagster_home()))
 
 
 @dataclass(frozen=True)
@@ -301,6 +260,8 @@ class RunReport:
     steps: list[StepTime]
     checks: list[dg.AssetCheckEvaluation]  # every check's outcome and metadata, in order
     errors: list[StepError] = field(default_factory=list)
+    run_id: str = ""
+    tags: dict[str, str] = field(default_factory=dict)  # the run's tags in the instance
 
     @property
     def failed_checks(self) -> list[dg.AssetCheckEvaluation]:
@@ -319,42 +280,51 @@ def run_week(
     full_refresh: bool = False,
     briefs: bool = True,
     gx_dir: Path | None = None,
+    first_week: date | None = None,
 ) -> RunReport:
-    """Materialise every asset for one weekly partition (briefs=False: all but the briefs)."""
+    """Materialise every asset for one weekly partition, or for the partition range from
+    `first_week` to `week` in one run (briefs=False: all but the briefs)."""
     from ingestion.http import reset_run_net
     from orchestration.assets import FULL_REFRESH_TAG, prepare_dbt_manifest
     from orchestration.briefs import weekly_briefs
     from orchestration.definitions import build_definitions
     from orchestration.run_lock import warehouse_tag
+    from orchestration.scope import launch_tags, partition_range_tags
 
     reset_run_net()  # live request budgets and counts are per run, as in a run's own process
     prepare_dbt_manifest()
     day = week or settings.fetcher().window().as_of
     key = week_key(day)
+    first = week_key(first_week) if first_week else key
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("weekly_sector_job")
     selection = None
     if not briefs:
         selection = [k for k in definitions.resolve_all_asset_keys() if k != weekly_briefs.key]
-    with _instance() as instance:
+    with project_instance() as instance:
         result = job.execute_in_process(
-            partition_key=key,
+            partition_key=key if first == key else None,
             instance=instance,
             raise_on_error=False,
             asset_selection=selection,
             tags={
                 **warehouse_tag(settings.warehouse()),
                 **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
+                **({} if first == key else partition_range_tags(first, key)),
+                **launch_tags(settings.resolved_source(), "cli"),
             },
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
         steps = step_times(instance, result.run_id)
+        tags = dict(instance.get_run_by_id(result.run_id).tags)
     checks = [
         e.event_specific_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    report = RunReport(result.success, key, steps, checks, step_errors(result.all_events))
+    report = RunReport(
+        result.success, key, steps, checks, step_errors(result.all_events), result.run_id, tags
+    )
     print_steps(report)
     if not report.success:
         print_failure(report, settings.gx())
@@ -484,18 +454,19 @@ def data_docs_page(meta: Mapping[str, Any], gx_dir: Path) -> Path | None:
 def print_failure(report: RunReport, gx_dir: Path) -> None:
     """Per failed check: name, dataset or model, what failed with examples, and the Data Docs
     page; then each failed step no check explains, with its error."""
+    from orchestration.assets import GX_CHECK_PREFIX
+
     failed = report.failed_checks
     for check in failed:
         key = check.asset_check_key
         meta = _values(check.metadata)
-        where = meta.get("target") or key.asset_key.to_user_string()
         typer.secho(f"FAILED {key.name} on {key.asset_key.to_user_string()}", fg="red", err=True)
         for line in failure_lines(meta):
             typer.secho(f"  {line}", err=True)
         page = data_docs_page(meta, gx_dir)
         if page is not None:
             typer.secho(f"  Data Docs: {page}", err=True)
-        elif not meta.get("suite") and where:
+        elif not key.name.startswith(GX_CHECK_PREFIX):
             typer.secho(
                 "  dbt test: see dbt_project/target/run/run_results.json for the failing rows",
                 err=True,
@@ -551,6 +522,35 @@ def run(
     if not report.success:
         raise typer.Exit(report.exit_code)
     brief(week=report.partition_key, industry=code)
+
+
+@app.command()
+@guarded
+def backfill(
+    first: Annotated[str, typer.Option("--from", help="any date in the first week, YYYY-MM-DD")],
+    last: Annotated[str, typer.Option("--to", help="any date in the last week, YYYY-MM-DD")],
+    source: Source = "sample",
+    wait: Wait = DEFAULT_WAIT,
+) -> None:
+    """Recompute the weeks from --from to --to in one run (one Dagster run per range): raw as of
+    the last week, dbt rebuilds from the first (minus the lookback), then publish and briefs."""
+    from ingestion.paths import duckdb_path
+
+    available = source_range(source)
+    first_day, last_day = check_week(first, available), check_week(last, available)
+    if week_key(first_day) > week_key(last_day):
+        raise UsageProblem(f"--from {first} is after --to {last}; give the earlier week first")
+    warehouse = duckdb_path()
+    typer.secho(f"sectorpulse: source={source} warehouse={warehouse}", fg="cyan", err=True)
+    with warehouse_lock(warehouse, wait, "backfill"):
+        from orchestration.resources import PipelineSettings
+
+        report = run_week(PipelineSettings(source=source), last_day, first_week=first_day)
+    if not report.success:
+        raise typer.Exit(report.exit_code)
+    from orchestration.scope import WEEKS_TAG
+
+    typer.secho(f"backfilled weeks {report.tags.get(WEEKS_TAG)}", fg="green", err=True)
 
 
 @app.command()
@@ -643,7 +643,7 @@ def record(
         if not sep or not count.strip().isdigit():
             raise UsageProblem(f"--budget {item!r}: expected GROUP=REQUESTS, e.g. sw=50")
         budgets[group.strip()] = int(count)
-    from ingestion.backfill import record_live
+    from ingestion.recorder import record_live
 
     report = record_live(
         out=out,
@@ -657,41 +657,6 @@ def record(
     typer.echo(report.summary())
     if not report.complete:
         raise typer.Exit(EXIT_FAILED)
-
-
-@app.command()
-@guarded
-def synth(
-    out: Annotated[Path, typer.Option(help="snapshot directory to (re)write")],
-    stocks: Annotated[int, typer.Option(help="number of stocks")] = 200,
-    years: Annotated[int, typer.Option(help="years of history, ending on --end")] = 2,
-    seed: Annotated[
-        int, typer.Option(help="random seed; the output depends only on the options")
-    ] = 7,
-    end: Annotated[str, typer.Option(help="last day of the market, YYYY-MM-DD")] = "2025-01-24",
-    as_of: Annotated[
-        str | None, typer.Option(help="snapshot as of this day (default: --end)")
-    ] = None,
-    since: Annotated[
-        str | None, typer.Option(help="first day of the window, e.g. a week's Monday for a delta")
-    ] = None,
-    parquet: Annotated[
-        Path | None, typer.Option(help="also write the whole window as raw Parquet here")
-    ] = None,
-    workers: Annotated[int, typer.Option(help="processes writing stock entries")] = 1,
-) -> None:
-    """Write a deterministic synthetic snapshot (docs/scale.md); replay it with `run --source`."""
-
-    def day(option: str, text: str | None) -> date | None:
-        return parse_day(option, text) if text else None
-
-    last = parse_day("--end", end)
-    as_of_day, since_day = day("--as-of", as_of), day("--since", since)
-    from ingestion.synth import MarketSpec, generate
-
-    spec = MarketSpec(stocks, years, seed, last)
-    window = generate(spec, out, as_of_day, since_day, parquet, workers)
-    typer.echo(f"wrote {out}: synthetic, {stocks} stocks, {window.stock_start}..{window.as_of}")
 
 
 if __name__ == "__main__":

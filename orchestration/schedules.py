@@ -1,12 +1,20 @@
-"""Friday 18:00 Asia/Shanghai for the weekly run; the 25th of each month for MIIT's release."""
+"""Friday 18:00 Asia/Shanghai for the weekly run; the 25th of each month for MIIT's release.
+
+Both schedules start STOPPED: the default source is the bundled sample, a fixed snapshot, so a
+running schedule would only skip. A team turns them on once SECTORPULSE_SOURCE=live (docs/deploy.md).
+"""
 
 from __future__ import annotations
+
+from datetime import date
 
 import dagster as dg
 
 from ingestion.paths import duckdb_path
 from orchestration.partitions import TIMEZONE, week_key
+from orchestration.resources import PipelineSettings
 from orchestration.run_lock import warehouse_tag
+from orchestration.sources import UsageProblem, check_week, source_range
 
 weekly_job = dg.define_asset_job(
     "weekly_sector_job",
@@ -24,23 +32,69 @@ miit_job = dg.define_asset_job(
 )
 
 
-def _run_for_week(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+def uncovered_week(source: str, day: date) -> str | None:
+    """Why `source` cannot serve the week holding `day`, or None when it can. The same range
+    rules as `sectorpulse run --week` (orchestration/cli.py)."""
+    try:
+        available = source_range(source)
+    except UsageProblem as exc:  # no snapshot there, or an unreadable snapshot.json
+        return f"source {source!r}: {exc}"
+    try:
+        check_week(day.isoformat(), available)
+    except UsageProblem as exc:
+        if not available.snapshot:
+            return f"source {source!r}: {exc}"
+        return (
+            f"source {source!r} is a fixed snapshot ending {available.last}; the week of {day} "
+            "is not in it: set SECTORPULSE_SOURCE=live (or a newer snapshot directory)"
+        )
+    return None
+
+
+def run_for_week(
+    context: dg.ScheduleEvaluationContext, settings: PipelineSettings
+) -> dg.RunRequest | dg.SkipReason:
+    """A run for the week of the tick, or the reason the source cannot cover it: a skipped tick
+    says why in the UI, where a launched run would only fail."""
     day = context.scheduled_execution_time.date()
+    reason = uncovered_week(settings.resolved_source(), day)
+    if reason:
+        return dg.SkipReason(reason)
     return dg.RunRequest(partition_key=week_key(day))
 
 
-weekly_schedule = dg.ScheduleDefinition(
+@dg.schedule(
     name="weekly_friday_1800",
     job=weekly_job,
     cron_schedule="0 18 * * 5",
     execution_timezone=TIMEZONE,
-    execution_fn=_run_for_week,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description=(
+        "Every Friday 18:00 Asia/Shanghai (after the 15:00 close): ingest, validate, transform "
+        "and publish that week. Skips, saying why, when SECTORPULSE_SOURCE cannot cover the week "
+        "(the default sample is a fixed snapshot). Stopped by default: turn it on once "
+        "SECTORPULSE_SOURCE=live."
+    ),
 )
+def weekly_schedule(
+    context: dg.ScheduleEvaluationContext, settings: PipelineSettings
+) -> dg.RunRequest | dg.SkipReason:
+    return run_for_week(context, settings)
 
-monthly_miit_schedule = dg.ScheduleDefinition(
+
+@dg.schedule(
     name="monthly_miit_25th_0900",
     job=miit_job,
     cron_schedule="0 9 25 * *",
     execution_timezone=TIMEZONE,
-    execution_fn=_run_for_week,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description=(
+        "The 25th of every month, 09:00 Asia/Shanghai (MIIT publishes about 24-33 days after the "
+        "period end): reload MIIT software statistics and rebuild what depends on them, for the "
+        "week of the 25th. Skips like the weekly schedule. Stopped by default."
+    ),
 )
+def monthly_miit_schedule(
+    context: dg.ScheduleEvaluationContext, settings: PipelineSettings
+) -> dg.RunRequest | dg.SkipReason:
+    return run_for_week(context, settings)

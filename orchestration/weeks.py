@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+TIMEZONE = "Asia/Shanghai"
 FIRST_WEEK = date(2015, 1, 5)  # the first weekly partition (orchestration.partitions)
 
 

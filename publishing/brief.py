@@ -27,6 +27,8 @@ VALUATION_YEARS = 5  # Figure 2, as the percentile window
 # Raw datasets behind each section: a section is marked as sample data when one is synthetic.
 SECTION_INPUTS = {
     "performance": {"sw_index_daily", "csi_index_daily"},
+    "sub_industries": {"sw_index_daily"},
+    "key_companies": {"stock_daily", "stock_valuation", "sw_classification", "stock_names"},
     "valuation": {"stock_valuation", "sw_index_valuation", "sw_classification"},
     "movers": {"stock_daily", "sw_classification", "stock_names"},
     "stats": {"miit_software_stats"},
@@ -151,6 +153,16 @@ def _movers(raw: str | None) -> list[dict[str, Any]]:
     return json.loads(raw or "[]")
 
 
+def sub_industries(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The row's SW L2 industries, best first (JSON column `sub_industries`)."""
+    return json.loads(row.get("sub_industries") or "[]")
+
+
+def key_companies(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The analyst's key companies, largest market cap first (JSON column `key_companies`)."""
+    return json.loads(row.get("key_companies") or "[]")
+
+
 def _stock(mover: dict[str, Any] | None) -> tuple[str, str]:
     if mover is None:
         return "", ""
@@ -179,10 +191,11 @@ def _header(row: dict[str, Any]) -> list[str]:
             "them are illustrative, not market facts.",
             "",
         ]
+    base = f"; {row['return_base_note']}" if row.get("return_base_note") else ""
     lines += [
         f"**{row['index_name']} returned {pct(row['weekly_return'])}** in the week "
         f"{formats.day(row['week_start_date'])} to {formats.day(row['week_end_date'])} "
-        f"({row['trading_days_in_week']} trading days), against "
+        f"({row['trading_days_in_week']} trading days{base}), against "
         f"{pct(row['benchmark_return'])} for {row['benchmark_name']}: an excess return of "
         f"{pct(row['excess_return'])}. It ranks **{formats.rank(row['rank_in_level'], row['n_in_level'])}** "
         "among SW level-1 industries.",
@@ -191,20 +204,106 @@ def _header(row: dict[str, Any]) -> list[str]:
     return lines
 
 
+HORIZONS = (("4w", "4 weeks"), ("ytd", "Year to date"), ("52w", "52 weeks"))
+
+
 def _performance(row: dict[str, Any]) -> list[str]:
+    def cells(week: str, **horizon: str) -> str:
+        return f"| {week} | " + " | ".join(horizon[h] for h, _ in HORIZONS) + " |"
+
+    def value(column: str, fmt=pct) -> dict[str, str]:
+        return {h: fmt(row.get(column.format(h=h))) for h, _ in HORIZONS}
+
+    ranks = {
+        h: formats.rank(row.get(f"rank_{h}_in_level"), row.get(f"n_{h}_in_level"))
+        for h, _ in HORIZONS
+    }
     return [
         "## Performance",
         "",
         *_sample_note(row, "performance"),
-        "| | Weekly return |",
-        "|---|---:|",
-        f"| {row['index_name']} ({row['index_code']}) | {pct(row['weekly_return'])} |",
-        f"| {row['benchmark_name']} ({row['benchmark_code']}) | {pct(row['benchmark_return'])} |",
-        f"| Excess return | {pct(row['excess_return'])} |",
-        f"| Rank among SW L1 | {formats.rank(row['rank_in_level'], row['n_in_level'])} |",
-        f"| Close (index points) | {formats.num(row['close'])} |",
+        "| | Week | " + " | ".join(label for _, label in HORIZONS) + " |",
+        "|---|---:|---:|---:|---:|",
+        f"| {row['index_name']} ({row['index_code']}) "
+        + cells(pct(row["weekly_return"]), **value("return_{h}")),
+        f"| {row['benchmark_name']} ({row['benchmark_code']}) "
+        + cells(pct(row["benchmark_return"]), **value("benchmark_return_{h}")),
+        "| Excess return " + cells(pct(row["excess_return"]), **dict.fromkeys(ranks, "")),
+        "| Rank among SW L1 "
+        + cells(formats.rank(row["rank_in_level"], row["n_in_level"]), **ranks),
+        "| From the close of "
+        + cells(formats.day(row.get("return_base_date")), **value("base_date_{h}", formats.day)),
+        "",
+        f"Close: {formats.num(row['close'])} index points. Each return runs from the close of "
+        "the day shown: the previous week's last trading day; the last trading day of the "
+        "calendar week 4 weeks earlier; the last close of the previous year; the last trading "
+        "day of the calendar week 52 weeks earlier (docs/metrics.md).",
         "",
     ]
+
+
+def _sub_industries(row: dict[str, Any]) -> list[str]:
+    subs = sub_industries(row)
+    if not subs:
+        return []
+    lines = [
+        "## Sub-industries (SW L2)",
+        "",
+        *_sample_note(row, "sub_industries"),
+        f"The weekly returns of {row['index_name']}'s {len(subs)} SW level-2 industries, "
+        f"ranked within {row['index_name']} and among all SW L2 industries.",
+        "",
+        f"| Rank in {row['index_name']} | SW L2 industry | Weekly return | Rank among SW L2 |",
+        "|---:|---|---:|---:|",
+    ]
+    for sub in subs:
+        lines.append(
+            f"| {formats.rank(sub['rank_in_l1'], sub['n_in_l1'])} "
+            f"| {sub['index_name']} ({sub['index_code']}) | {pct(sub['weekly_return'])} "
+            f"| {formats.rank(sub['rank_in_level'], sub['n_in_level'])} |"
+        )
+    return [*lines, ""]
+
+
+STATUS_TEXT = {
+    "new_listing": "new listing",
+    "suspended": "suspended",
+    None: "not a member this week",
+}
+
+
+def _key_companies(row: dict[str, Any]) -> list[str]:
+    companies = key_companies(row)
+    if not companies:
+        return []
+    lines = [
+        "## Key companies (重点公司)",
+        "",
+        *_sample_note(row, "key_companies"),
+        "**Table 2:** the analyst's key companies (dbt_project/seeds/key_companies.csv), "
+        "largest market cap first; rank among the industry's ranked member stocks, PE(TTM) "
+        "and market cap on the stock's last valuation on or before the week's end (a negative "
+        "PE is a loss-maker's).",
+        "",
+        "| Company | Note | Weekly return | Rank in industry | PE(TTM) | Market cap (亿元) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    week_end = formats.day(row["week_end_date"])
+    for company in companies:
+        status = company.get("status")
+        if status == "traded":
+            ret = pct(company["weekly_return"])
+            rank = formats.rank(company["rank_in_industry"], company["n_in_industry"])
+        else:
+            ret, rank = STATUS_TEXT.get(status, status), formats.MISSING
+        valued = formats.day(company.get("valuation_date"))
+        as_of = "" if valued in (week_end, formats.MISSING) else f" (as of {valued})"
+        lines.append(
+            f"| {company['name']} ({company['symbol']}) | {company.get('note') or ''} | {ret} "
+            f"| {rank} | {formats.multiple(company['pe_ttm'])}{as_of} "
+            f"| {formats.yi(company['market_cap_yi'])} |"
+        )
+    return [*lines, ""]
 
 
 def _valuation(row: dict[str, Any]) -> list[str]:
@@ -334,6 +433,18 @@ def build_brief(row: dict[str, Any], week: WeekData | None = None) -> Brief:
             ),
             "",
         ]
+    lines += _sub_industries(row)
+    if week is not None and sub_industries(row):
+        lines += [
+            add_image(
+                f"{code}-l2.png",
+                f"{row['index_name']}'s SW L2 industries' weekly returns",
+                charts.sub_industries_chart(
+                    sub_industries(row), row, _is_sample(row, "sub_industries")
+                ),
+            ),
+            "",
+        ]
     lines += _valuation(row)
     if week is not None:
         history = week.valuation[week.valuation["index_code"] == code]
@@ -347,6 +458,7 @@ def build_brief(row: dict[str, Any], week: WeekData | None = None) -> Brief:
                 "",
             ]
     lines += _movers_table(row)
+    lines += _key_companies(row)
     section = SECTIONS.get(row.get("stats_source") or "")
     if section is not None:
         lines += [f"## {section.title}", "", *_sample_note(row, "stats")]

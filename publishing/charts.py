@@ -23,7 +23,10 @@ BENCHMARK = "#8c8c8c"
 OTHERS = "#c9ced6"
 ACCENT = "#c0392b"
 DPI = 110
+UP = ACCENT  # A-share convention: red up, green down
+DOWN = "#2e8b57"
 PERCENT_AXIS = FuncFormatter(lambda v, _: formats.pct(v, signed=False).replace(".00", ""))
+THOUSANDS_AXIS = FuncFormatter(lambda v, _: f"{v:,.0f}")
 
 
 @contextmanager
@@ -68,7 +71,11 @@ def performance_chart(history: pd.DataFrame, row: dict, sample: bool = False) ->
         bars = week_ax.bar(
             labels,
             [0 if formats.is_missing(v) else v for v in values],
-            color=[SECTOR, BENCHMARK, ACCENT],
+            color=[
+                SECTOR,
+                BENCHMARK,
+                DOWN if not formats.is_missing(values[2]) and values[2] < 0 else UP,
+            ],
         )
         week_ax.bar_label(bars, labels=[formats.pct(v) for v in values], fontsize=9, padding=2)
         week_ax.axhline(0, color="black", linewidth=0.6)
@@ -128,6 +135,46 @@ def l1_returns_chart(l1_week: pd.DataFrame, row: dict, sample: bool = False) -> 
         ax.set_title(
             f"SW L1 weekly returns, week ending {formats.day(row['week_end_date'])}: "
             f"{row['index_name']} ranks {formats.rank(row['rank_in_level'], row['n_in_level'])}",
+            fontsize=11,
+        )
+        return _png(fig)
+
+
+def sub_industries_chart(subs: list[dict], row: dict, sample: bool = False) -> bytes:
+    """The industry's SW L2 weekly returns, best on top, against the L1 and the CSI 300.
+
+    `subs` is the brief row's `sub_industries` (best first)."""
+    ordered = list(reversed(subs))
+    values = [0 if formats.is_missing(s["weekly_return"]) else s["weekly_return"] for s in ordered]
+    with _figure(9.6, 1.2 + 0.42 * len(ordered), sample) as fig:
+        ax = fig.subplots()
+        bars = ax.barh(
+            [f"{s['index_name']} {formats.rank(s['rank_in_l1'], s['n_in_l1'])}" for s in ordered],
+            values,
+            color=SECTOR,
+        )
+        ax.bar_label(
+            bars, labels=[formats.pct(s["weekly_return"]) for s in ordered], fontsize=8.5, padding=2
+        )
+        for value, label, color in (
+            (row["weekly_return"], row["index_name"], SECTOR),
+            (row["benchmark_return"], row["benchmark_name"] or row["benchmark_code"], ACCENT),
+        ):
+            if not formats.is_missing(value):
+                ax.axvline(
+                    value,
+                    color=color,
+                    linestyle="--",
+                    linewidth=1,
+                    label=f"{label} {formats.pct(value)}",
+                )
+        ax.legend(loc="best", fontsize=8, frameon=False)
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.xaxis.set_major_formatter(PERCENT_AXIS)
+        ax.margins(x=0.2, y=0.12)
+        ax.set_title(
+            f"{row['index_name']} SW L2 weekly returns, week ending "
+            f"{formats.day(row['week_end_date'])} (rank within {row['index_name']})",
             fontsize=11,
         )
         return _png(fig)
@@ -205,8 +252,9 @@ def growth_chart(periods: pd.DataFrame, title: str, unit: str, sample: bool = Fa
             if is_ytd:
                 bar.set_hatch("//")
                 bar.set_alpha(0.5)
-        ax.bar_label(bars, labels=[formats.num(v) for v in periods["value"]], fontsize=8, padding=2)
+        ax.bar_label(bars, labels=[formats.yi(v) for v in periods["value"]], fontsize=8, padding=2)
         ax.set_xticks(x, periods["label"])
         ax.set_ylabel(unit)
+        ax.yaxis.set_major_formatter(THOUSANDS_AXIS)
         ax.margins(y=0.2)
         return _png(fig)

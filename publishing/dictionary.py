@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ingestion import paths
 from publishing.site import DBT_DOCS_HTML, DICTIONARY_HTML, write_page
 
@@ -70,6 +72,33 @@ def generate_dbt_docs(warehouse: Path, site: Path) -> DbtDocs:
         manifest = json.loads((Path(tmp) / "manifest.json").read_text())
         catalog = json.loads((Path(tmp) / "catalog.json").read_text())
     return DbtDocs(manifest, catalog, docs)
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    description: str
+    columns: dict[str, str]  # column name -> description
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def mart_descriptions(models_dir: Path | None = None) -> dict[str, TableDoc]:
+    """Each mart's and its columns' descriptions, read from the dbt YAML (models/marts/*.yml).
+
+    The same text dbt puts in its manifest (the data dictionary's source), without running dbt:
+    publishing writes it into the published DuckDB as COMMENT ON TABLE / COLUMN.
+    """
+    folder = models_dir or paths.DBT_PROJECT_DIR / "models" / MART_SCHEMA
+    docs: dict[str, TableDoc] = {}
+    for path in sorted(folder.glob("*.yml")):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            docs[model["name"]] = TableDoc(
+                _one_line(model.get("description")),
+                {c["name"]: _one_line(c.get("description")) for c in model.get("columns", [])},
+            )
+    return docs
 
 
 def _column_tests(manifest: dict[str, Any]) -> dict[tuple[str, str], list[str]]:

@@ -29,10 +29,22 @@ def pct(value: float | None, signed: bool = True) -> str:
 
 
 def num(value: float | None, suffix: str = "") -> str:
-    """A level with thousands separators and 2 decimals: 122903 -> '122,903.00'."""
+    """A level with thousands separators and 2 decimals: 1234.5 -> '1,234.50'. Amounts in 亿元
+    or 亿美元 (suffix ' 亿…') go through `yi`: '122,903 亿元'."""
     if is_missing(value):
         return MISSING
+    if suffix.startswith(" 亿"):
+        return yi(value, suffix)
     return f"{round(value, 2) + 0.0:,.2f}{suffix}"
+
+
+def yi(value: float | None, suffix: str = "") -> str:
+    """An amount in 亿元 (or 亿美元): 2 decimals, none when whole: 1115.269 -> '1,115.27',
+    122903 -> '122,903'."""
+    if is_missing(value):
+        return MISSING
+    shown = round(value, 2) + 0.0
+    return f"{shown:,.0f}{suffix}" if shown == int(shown) else f"{shown:,.2f}{suffix}"
 
 
 def multiple(value: float | None) -> str:

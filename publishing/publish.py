@@ -13,12 +13,14 @@ import os
 import shutil
 import stat
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from publishing.dictionary import TableDoc, mart_descriptions
 
 KEEP_VERSIONS = 3  # older versions are removed; a reader with an open file keeps it on POSIX
 PUBLISHED_DB = "marts.duckdb"
@@ -42,15 +44,24 @@ def versions_dir(published: Path) -> Path:
 
 
 def publish_marts(
-    warehouse: Path, published: Path, tables: Sequence[str], schema: str = "marts"
+    warehouse: Path,
+    published: Path,
+    tables: Sequence[str],
+    schema: str = "marts",
+    descriptions: Mapping[str, TableDoc] | None = None,
 ) -> Published:
+    """Publish `tables` of the warehouse's `schema`; each table and column carries its dbt
+    description as a DuckDB comment (`descriptions`, default: the marts' dbt YAML), so BI tools
+    show the data dictionary beside the data."""
     clean_leftovers(published)
+    if descriptions is None:
+        descriptions = mart_descriptions()
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     target = versions_dir(published) / version
     staging = target.with_name(target.name + ".partial")
     staging.mkdir(parents=True)
     try:
-        rows = _write_version(warehouse, staging, tables, schema)
+        rows = _write_version(warehouse, staging, tables, schema, descriptions)
         (staging / "manifest.json").write_text(
             json.dumps({"version": version, "tables": rows, "source": str(warehouse)}, indent=2)
             + "\n"
@@ -80,8 +91,28 @@ def clean_leftovers(published: Path) -> list[Path]:
     return leftovers
 
 
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _comment(con: duckdb.DuckDBPyConnection, table: str, doc: TableDoc | None) -> None:
+    """COMMENT ON the table and each of its columns that has a description."""
+    if doc is None:
+        return
+    if doc.description:
+        con.execute(f"COMMENT ON TABLE {table} IS {_sql_text(doc.description)}")
+    columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    for column in columns:
+        if doc.columns.get(column):
+            con.execute(f'COMMENT ON COLUMN {table}."{column}" IS {_sql_text(doc.columns[column])}')
+
+
 def _write_version(
-    warehouse: Path, out: Path, tables: Sequence[str], schema: str
+    warehouse: Path,
+    out: Path,
+    tables: Sequence[str],
+    schema: str,
+    descriptions: Mapping[str, TableDoc],
 ) -> dict[str, int]:
     rows: dict[str, int] = {}
     con = duckdb.connect(str(out / PUBLISHED_DB))
@@ -89,6 +120,7 @@ def _write_version(
         con.execute(f"ATTACH '{warehouse}' AS working (READ_ONLY)")
         for table in tables:
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM working.{schema}.{table}")
+            _comment(con, table, descriptions.get(table))
             con.execute(f"COPY {table} TO '{out / table}.parquet' (FORMAT parquet)")
             rows[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         con.execute("DETACH working")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ingestion import paths
-from ingestion.fetcher import Fetched
+from ingestion.snapshot import Fetched
 from ingestion.specs import Call, DatasetSpec
 from ingestion.warehouse import LoadResult, load_raw
 

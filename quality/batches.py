@@ -1,25 +1,22 @@
 """GX at scale: the batch of a model that a run rebuilt, rather than its whole history.
 
-A weekly run rebuilds the incremental models from `incremental_since` on: the Monday of the latest
-week they held, minus var incremental_lookback_weeks weeks (dbt_project/macros/incremental_since.sql).
-The model suites validate the rows from the run's week minus that lookback on: whole weeks, so the
-per-week parts (rank groups, the latest week's 31 L1 industries, mover counts) see complete groups.
-After a full build `since` is None and the batch is the whole model. Raw frames are batched by the
-loader instead (ingestion.bulk: the rows a load inserts). See docs/scale.md.
+A run's dbt step rebuilds the incremental models from its scope's `rebuild_since` on (a Monday,
+orchestration.scope), and the model suites validate the rows from that same day on: whole weeks,
+so the per-week parts (rank groups, the latest week's 31 L1 industries, mover counts) see complete
+groups. After a full build `since` is None and the batch is the whole model. Raw frames are
+batched by the loader instead (ingestion.bulk: the rows a load inserts). See docs/scale.md.
 
-    since = batch_since(week_start)        # the partition's Monday; None after a full build
-    result = validate_model_batch(con, "fct_industry_weekly_returns", since)
+    result = validate_model_batch(con, "fct_industry_weekly_returns", scope.rebuild_since)
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 
 from ingestion.bulk import VALIDATE_CHUNK_ROWS, in_ranges
-from ingestion.paths import DBT_PROJECT_DIR
 from quality import SuiteResult, validate_model
 
 # Models whose batch can be millions of rows (after a full build), validated in chunks of whole
@@ -42,24 +39,6 @@ BATCH_COLUMN: dict[str, str | None] = {
 
 def relation(model: str) -> str:
     return f"{'staging' if model.startswith('stg_') else 'marts'}.{model}"
-
-
-def lookback_weeks() -> int:
-    """var incremental_lookback_weeks of dbt_project.yml."""
-    import yaml
-
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    return int(project["vars"]["incremental_lookback_weeks"])
-
-
-def batch_since(week_start: date) -> date:
-    """First day of the batch of a run for the week starting `week_start` (its Monday).
-
-    dbt rebuilds from the latest week a model held *before* the run, minus the lookback: in a
-    weekly cadence that is the week before `week_start`, hence one week more. A run after missed
-    weeks rebuilds from further back; backfill the missed weeks (a range run, validated whole).
-    """
-    return week_start - timedelta(weeks=lookback_weeks() + 1)
 
 
 def batch_query(model: str, since: date | None) -> str:

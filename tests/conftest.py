@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("TQDM_DISABLE", "1")
-os.environ.pop("DAGSTER_HOME", None)  # tests use ephemeral Dagster instances, not the dev one
+# The CLI runs in the project's Dagster instance (data/dagster_home by default): tests get their
+# own, so they never write into the one `make dev` shows.
+os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix="sectorpulse-test-dagster-")
 
 
 @pytest.fixture(scope="session")

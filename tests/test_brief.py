@@ -94,6 +94,20 @@ def expected_numbers(code: str, marts: dict[str, pd.DataFrame]) -> set[str]:
         for c in ("close", "software_revenue", "software_profit", "software_export")
     }
     shown.add(formats.rank(row["rank_in_level"], row["n_in_level"]))
+    for horizon in ("4w", "ytd", "52w"):
+        shown |= {
+            formats.pct(row[f"return_{horizon}"]),
+            formats.pct(row[f"benchmark_return_{horizon}"]),
+        }
+        shown.add(formats.rank(row[f"rank_{horizon}_in_level"], row[f"n_{horizon}_in_level"]))
+    for sub in json.loads(row["sub_industries"]):
+        shown.add(formats.pct(sub["weekly_return"]))
+        shown.add(formats.rank(sub["rank_in_l1"], sub["n_in_l1"]))
+        shown.add(formats.rank(sub["rank_in_level"], sub["n_in_level"]))
+    for company in json.loads(row["key_companies"]):
+        shown |= {formats.pct(company["weekly_return"]), formats.multiple(company["pe_ttm"])}
+        shown.add(formats.rank(company["rank_in_industry"], company["n_in_industry"]))
+        shown.add(formats.yi(company["market_cap_yi"]))
     movers = marts["movers"][marts["movers"]["index_code"] == code]
     shown |= {formats.pct(v) for v in movers["weekly_return"]}
     if row["stats_source"] == "miit_software":
@@ -213,6 +227,9 @@ def test_sections_follow_the_data(run_root):
     for part in (
         "img/801750-fig1.png",
         "img/801750-l1.png",
+        "img/801750-l2.png",
+        "## Sub-industries (SW L2)",
+        "## Key companies (重点公司)",
         "img/801750-fig2.png",
         "Table 1",
         "img/801750-fig3.png",
@@ -232,7 +249,7 @@ def test_sections_follow_the_data(run_root):
 def test_html_briefs_are_self_contained(run_root):
     folder = brief_folder(run_root)
     page = (folder / "801750.html").read_text()
-    assert page.count('<img src="data:image/png;base64,') == 5
+    assert page.count('<img src="data:image/png;base64,') == 6
     assert 'src="img/' not in page and "http://" not in page and "https://" not in page
     assert all(
         (folder / "img" / name).is_file()

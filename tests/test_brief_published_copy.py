@@ -33,7 +33,7 @@ def test_bi_reads_the_published_copy_while_a_new_run_publishes(tmp_path_factory)
         "SECTORPULSE_GX_DIR": str(root / "gx"),
         "SECTORPULSE_PUBLISHED_FIGURES": str(Path(__file__).parent / "fixtures" / "reconciliation"),
     }
-    env.pop("DAGSTER_HOME", None)  # an ephemeral instance: this run is not in anyone's UI
+    env["DAGSTER_HOME"] = str(root / "dagster_home")  # not the project's instance
     run = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "run", "--source", "sample"],
         env=env,

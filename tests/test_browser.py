@@ -181,7 +181,7 @@ def test_the_computer_brief_in_chromium(browser, run_root):
     session, shown = open_page(browser, folder / "801750.html")
 
     assert browser.errors() == []
-    assert len(shown["images"]) == 5  # Figures 1-4 and the L1 chart
+    assert len(shown["images"]) == 6  # Figures 1-4, the L1 and the L2 charts
     for image in shown["images"]:
         assert image["loaded"] and image["width"] > 0 and image["height"] > 0, image["alt"]
     assert f"ranks {formats.rank(rank, of)}" in shown["text"]

@@ -361,3 +361,27 @@ def test_a_cli_run_waits_for_a_dagster_run_on_the_same_warehouse(tmp_path, monke
         cli.wait_for_dagster_runs(warehouse, 0, said.append)
     cli.wait_for_dagster_runs(tmp_path / "other.duckdb", 0, said.append)
     assert said == []
+
+
+def test_a_killed_cli_run_is_marked_failed_and_not_waited_for(tmp_path, monkeypatch):
+    from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
+
+    from orchestration.run_lock import warehouse_tag
+    from orchestration.scope import launch_tags
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    warehouse = tmp_path / "w.duckdb"
+    with dg.DagsterInstance.get() as instance:
+        instance.add_run(  # a CLI run whose process was killed: left STARTED in the instance
+            DagsterRun(
+                job_name="weekly_sector_job",
+                run_id="cli-run-1",
+                tags={**warehouse_tag(warehouse), **launch_tags("sample", "cli")},
+                status=DagsterRunStatus.STARTED,
+            )
+        )
+    said: list[str] = []
+    cli.wait_for_dagster_runs(warehouse, 0, said.append)  # the file lock is ours: it is dead
+    assert said == []
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_run_by_id("cli-run-1").status == DagsterRunStatus.FAILURE

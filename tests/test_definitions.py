@@ -56,6 +56,16 @@ def test_every_suite_and_dbt_test_is_an_asset_check(asset_graph):
     assert len(dbt_tests) > 100, "dbt data tests should surface as asset checks"
 
 
+def test_every_dbt_test_check_says_what_it_protects(asset_graph):
+    # dagster-dbt takes a check's description from the dbt test's meta.description (config: {meta:
+    # {description: ...}} in the dbt YAML); without it the UI shows "No description".
+    dbt_checks = [k for k in asset_graph.asset_check_keys if not k.name.startswith("gx_")]
+    undescribed = [
+        k.to_user_string() for k in dbt_checks if not asset_graph.get_check_spec(k).description
+    ]
+    assert dbt_checks and not undescribed
+
+
 def test_gx_checks_are_blocking(definitions):
     for checks_def in definitions.asset_checks or []:
         for spec in checks_def.check_specs:
@@ -92,9 +102,15 @@ def test_schedules(definitions):
     context = dg.build_schedule_context(
         scheduled_execution_time=datetime(2025, 1, 24, 18, tzinfo=ZoneInfo("Asia/Shanghai")),
         repository_def=definitions.get_repository_def(),
+        resources={"settings": definitions.resources["settings"]},
     )
     request = weekly.evaluate_tick(context).run_requests[0]
     assert request.partition_key == "2025-01-20"
+
+
+def test_the_failure_alert_is_registered(definitions):
+    sensor = definitions.resolve_sensor_def("alert_on_run_failure")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_lazy_definitions_load():

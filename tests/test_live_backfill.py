@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from ingestion import live
-from ingestion.backfill import StaleQuote, Universe, record, record_window
 from ingestion.fetcher import (
     LiveFetcher,
     RecordFetcher,
@@ -18,6 +17,7 @@ from ingestion.fetcher import (
     make_fetcher,
     request_metadata,
 )
+from ingestion.recorder import StaleQuote, Universe, record, record_window
 from ingestion.snapshot import Snapshot
 from ingestion.specs import SPECS, RunWindow, fetch_order
 from tests.fixtures.live.harness import (

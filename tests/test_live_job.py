@@ -10,7 +10,7 @@ on a named error or check, and the published copy stays as it was.
 The clock: the fake world ends in January 2025 and a weekly live run reads the wall clock (the
 spot quote must show the close of the day `now` says has settled, or the run stops with
 StaleQuote). The test sets `datetime.now()` to the schedule's Friday 18:00 (Asia/Shanghai) in the
-two modules that read it for a live run: `ingestion.backfill` (the Recorder's default clock) and
+two modules that read it for a live run: `ingestion.recorder` (the Recorder's default clock) and
 `orchestration.assets` (`run_window`, the partition's as_of).
 
 The briefs asset is left out of the runs (`briefs=False`): it only reads the marts, and its 31
@@ -31,9 +31,9 @@ import pandas as pd
 import pytest
 
 from ingestion import http
-from ingestion.backfill import Universe, record
 from ingestion.fetcher import make_fetcher
 from ingestion.paths import SAMPLE_SNAPSHOT
+from ingestion.recorder import Universe, record
 from ingestion.snapshot import SHANGHAI, Snapshot
 from ingestion.specs import SPECS
 from orchestration.assets import MART_MODELS, run_window
@@ -66,7 +66,7 @@ def freeze_clock(monkeypatch: pytest.MonkeyPatch, at: datetime) -> None:
         def now(cls, tz=None):
             return at.astimezone(tz) if tz else at.astimezone().replace(tzinfo=None)
 
-    monkeypatch.setattr("ingestion.backfill.datetime", Clock)
+    monkeypatch.setattr("ingestion.recorder.datetime", Clock)
     monkeypatch.setattr("orchestration.assets.datetime", Clock)
 
 
@@ -259,7 +259,7 @@ def test_a_negative_close_fails_the_raw_check_and_leaves_published_unchanged(
     assert failed_steps(run) == ["raw__stock_daily"]
     [check] = [c for c in run.report.checks if c.asset_check_key.name == "gx_raw_stock_daily"]
     assert not check.passed
-    assert "failed checks: gx_raw_stock_daily" in capfd.readouterr().err
+    assert "1 check failed: gx_raw_stock_daily" in capfd.readouterr().err
     assert tree_digest(published) == before
     with duckdb.connect(str(next_week.warehouse), read_only=True) as con:
         assert con.execute(

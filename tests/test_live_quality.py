@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from ingestion.backfill import record, record_window
 from ingestion.fetcher import ReplayFetcher, fetch_dataset
+from ingestion.recorder import record, record_window
 from ingestion.snapshot import Snapshot
 from ingestion.specs import SPECS, fetch_order
 from ingestion.warehouse import combine

@@ -1,7 +1,7 @@
 # ruff: noqa: F401, F811 - pytest fixtures imported from the harness are used as arguments
 """The weekly valuation stagger: stock_value_em returns a whole history per request, so a weekly
 run refreshes only the stalest valuations the Eastmoney budget allows and extends the others
-from the week's closes (ingestion.backfill, docs/live-mode.md)."""
+from the week's closes (ingestion.recorder, docs/live-mode.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from ingestion.backfill import (
+from ingestion.fetcher import Fetched
+from ingestion.recorder import (
     EXTENDED_FROM_CLOSES,
     VALUATION_RESERVE,
     BudgetTooSmall,
@@ -22,7 +23,6 @@ from ingestion.backfill import (
     trading_days,
     valuation_refreshes,
 )
-from ingestion.fetcher import Fetched
 from ingestion.snapshot import Snapshot, call_key
 from ingestion.specs import SPECS, Call
 from ingestion.warehouse import connect, load_raw

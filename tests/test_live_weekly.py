@@ -23,10 +23,10 @@ from functools import cache
 import pandas as pd
 import pytest
 
-from ingestion.backfill import EXTENDED_FROM_CLOSES, Universe, settle, trading_days
 from ingestion.fetcher import LiveFetcher, fetch_dataset
 from ingestion.http import WEEKLY_BUDGETS, Net, NetConfig
 from ingestion.paths import SAMPLE_SNAPSHOT
+from ingestion.recorder import EXTENDED_FROM_CLOSES, Universe, settle, trading_days
 from ingestion.snapshot import SHANGHAI, Snapshot
 from ingestion.specs import SPECS, fetch_order
 from tests.fixtures.live.fake_upstream import FakeUpstream, World

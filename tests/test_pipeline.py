@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
+from ingestion.dbt_vars import lookback_weeks
 from ingestion.paths import SAMPLE_SNAPSHOT
 from ingestion.snapshot import Snapshot
 from ingestion.specs import SPECS, Call
 from orchestration.assets import MART_MODELS
 from orchestration.cli import RunReport, run_week
 from orchestration.resources import PipelineSettings
+from orchestration.scope import SINCE_TAG
 from publishing.publish import PUBLISHED_DB
 from quality import MODEL_SUITES
-from quality.batches import batch_since
 
 pytestmark = pytest.mark.e2e
 
@@ -214,11 +215,12 @@ def test_rerunning_the_same_week_gives_identical_marts(run_root, published_db):
     after = read_marts(run_root / "published" / PUBLISHED_DB)
     for table in MART_MODELS:
         pd.testing.assert_frame_equal(before[table], after[table], obj=table)
-    # GX validates what a run changed: no raw rows, and the models' weeks an incremental build
-    # rebuilds (the partition's Monday minus the lookback).
+    # GX validates what a run changed: no raw rows, and the weeks the incremental build rebuilt
+    # (the run's scope: its week minus the lookback), the same day dbt got as var rebuild_since.
     raw = check_metadata(rerun, "gx_raw_")
     assert {m["rows_validated"] for m in raw.values()} == {0}
-    since = batch_since(date(2025, 1, 20)).isoformat()
+    since = (date(2025, 1, 20) - timedelta(weeks=lookback_weeks())).isoformat()
+    assert rerun.tags[SINCE_TAG] == since
     models = {k: m for k, m in check_metadata(rerun, "gx_").items() if k not in raw}
     assert {m["rows_since"] for m in models.values()} == {since}
 
@@ -255,7 +257,24 @@ def only_29_industries(frame):
     return frame.iloc[:29]
 
 
+def prices_times_100_in_june(frame):
+    # a units error on a day long outside the incremental lookback (it would lie dormant)
+    day = frame["日期"] == date(2024, 6, 14)
+    frame.loc[day, ["开盘", "收盘", "最高", "最低"]] *= 100
+    return frame
+
+
 COMPUTER_DAILY = Call("index_hist_sw", {"symbol": "801750", "period": "day"})
+HAND_STOCK_DAILY = Call(
+    "stock_zh_a_hist",
+    {
+        "symbol": "300170",
+        "period": "daily",
+        "start_date": "20240102",
+        "end_date": "20250124",
+        "adjust": "qfq",
+    },
+)
 L1_SPOT = Call("index_realtime_sw", {"symbol": "一级行业"})
 
 
@@ -275,8 +294,9 @@ def tree_digest(path: Path) -> dict[str, str]:
         ("sw_index_daily", COMPUTER_DAILY, duplicated_date, "gx_raw_sw_index_daily"),
         ("sw_index_daily", COMPUTER_DAILY, missing_column, "gx_raw_sw_index_daily"),
         ("sw_index_spot", L1_SPOT, only_29_industries, "gx_raw_sw_index_spot"),
+        ("stock_daily", HAND_STOCK_DAILY, prices_times_100_in_june, "gx_raw_stock_daily"),
     ],
-    ids=["negative-close", "duplicated-date", "missing-column", "29-l1-industries"],
+    ids=["negative-close", "duplicated-date", "missing-column", "29-l1-industries", "stock-x100"],
 )
 def test_bad_input_fails_on_a_named_check_and_leaves_published_unchanged(
     run_root, tmp_path, dataset, call, edit, check, capsys

@@ -4,18 +4,21 @@ makes the next weekly run rebuild from that bar's week (var rebuild_since), not 
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
 
+from ingestion.dbt_vars import lookback_weeks
 from ingestion.paths import SAMPLE_SNAPSHOT
 from ingestion.snapshot import Snapshot
 from ingestion.specs import Call
-from orchestration.cli import run_week
+from orchestration.cli import project_instance, run_week
 from orchestration.resources import PipelineSettings
+from orchestration.scope import ENTRY_TAG, SINCE_TAG, SOURCE_TAG, WEEKS_TAG
 
 pytestmark = pytest.mark.e2e
 
@@ -71,3 +74,42 @@ def test_a_corrected_old_bar_rebuilds_its_weeks_in_the_next_weekly_run(tmp_path)
         if c.asset_check_key.name == "gx_fct_industry_weekly_returns"
     }
     assert windows == {"2024-06-10"}
+
+
+def test_a_backfill_recomputes_its_weeks_in_one_run_and_the_instance_shows_them(tmp_path):
+    """The June correction backed out by a backfill of that week: the marts equal a clean run's,
+    dbt got the scope's vars, the GX checks validated the same window, and the instance shows
+    the backfilled weeks as materialized by one run tagged with its source, entry and weeks."""
+    settings = PipelineSettings.in_folder(tmp_path)
+    assert run_week(settings, week=None, briefs=False).success
+    clean = weekly_returns(tmp_path)
+    corrected = corrected_snapshot(tmp_path)
+    assert run_week(
+        PipelineSettings.in_folder(tmp_path, str(corrected)), None, briefs=False
+    ).success
+
+    june, next_week = date(2024, 6, 10), date(2024, 6, 17)
+    report = run_week(settings, week=next_week, briefs=False, first_week=june)
+    assert report.success
+    assert (weekly_returns(tmp_path) - clean).abs().max() == 0  # every row as the clean run's
+
+    # one rule: dbt rebuilt from the first week minus the lookback, and GX validated from there
+    since = (june - timedelta(weeks=lookback_weeks())).isoformat()
+    assert report.tags[SINCE_TAG] == since
+    assert report.tags[WEEKS_TAG] == f"{june}..{next_week}"
+    assert report.tags[ENTRY_TAG] == "cli" and report.tags[SOURCE_TAG] == "sample"
+    windows = {c.metadata["rows_since"].value for c in report.checks if "rows_since" in c.metadata}
+    assert windows == {since}
+
+    with project_instance() as instance:
+        for key in (
+            dg.AssetKey(["published", "marts"]),
+            dg.AssetKey(["marts", "fct_industry_weekly_returns"]),
+        ):
+            runs = {
+                partition: instance.get_latest_materialization_event(key).run_id
+                for partition in (str(june), str(next_week))
+            }
+            assert set(runs.values()) == {report.run_id}
+            materialized = instance.get_materialized_partitions(key)
+            assert {str(june), str(next_week)} <= materialized

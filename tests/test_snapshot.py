@@ -47,6 +47,25 @@ def test_round_trip_keeps_values_kinds_and_leading_zeros(snapshot):
     assert read_entry == entry
 
 
+def test_a_column_without_values_takes_the_kind_its_spec_declares(snapshot):
+    # pandas makes an all-missing int column float on concat (an extended live call): the entry
+    # still says int, so the call loads like the others instead of through per-call frames
+    call = Call("stock_zh_index_hist_csindex", {"symbol": "000300"})
+    frame = pd.DataFrame(
+        {name: [None] * 2 for name in SPECS["csi_index_daily"].columns}, dtype="float64"
+    ).assign(样本数量=[float("nan"), 300.0])
+    kinds = {
+        c["name"]: c["kind"] for c in snapshot.write("csi_index_daily", call, frame, "real").columns
+    }
+    assert kinds["样本数量"] == "float"  # a value: its own kind, which the load then checks
+    assert kinds["收盘"] == "float" and kinds["指数代码"] == "str" and kinds["日期"] == "date"
+    empty = frame.assign(样本数量=float("nan"))
+    entry = snapshot.write("csi_index_daily", call, empty, "real")
+    assert {c["name"]: c["kind"] for c in entry.columns}["样本数量"] == "int"
+    back, _ = snapshot.read("csi_index_daily", call)
+    assert str(back["样本数量"].dtype) == "Int64" and back["样本数量"].isna().all()
+
+
 def test_manifest_entry_records_the_call(snapshot):
     call = Call("index_hist_sw", {"symbol": "801750", "period": "day"})
     entry = snapshot.write("sw_index_daily", call, akshare_like_frame(), provenance="derived")

@@ -1,4 +1,4 @@
-"""Synthetic snapshots (ingestion/synth.py) and their bulk replay (ingestion/bulk.py)."""
+"""Synthetic snapshots (bench/synth.py) and their bulk replay (ingestion/bulk.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import duckdb
 import pandas as pd
 import pytest
 
+from bench.synth import Market, MarketSpec, generate, is_generated, snapshot_window
 from ingestion.bulk import load_snapshot, sidecar_dir
 from ingestion.snapshot import MissingEntryError, Snapshot, SnapshotError
 from ingestion.specs import SPECS, fetch_order
-from ingestion.synth import Market, MarketSpec, generate, is_generated, snapshot_window
 from ingestion.warehouse import quote
 
 SPEC = MarketSpec(stocks=120, years=2, seed=11)

@@ -26,7 +26,25 @@ select
     stock_returns.status,
     stock_returns.is_st,
     stock_returns.status = 'new_listing' as is_new_listing,
-    stock_returns.status = 'suspended' as is_suspended
+    stock_returns.status = 'suspended' as is_suspended,
+    -- Rank among the industry's traded members that week, 1 = best, ties share a rank.
+    cast(
+        case
+            when stock_returns.weekly_return is not null
+                then rank() over (
+                        partition by
+                            stock_returns.week_end_date,
+                            stock_returns.l1_index_code,
+                            stock_returns.weekly_return is null
+                        order by stock_returns.weekly_return desc
+                    )
+        end as integer
+    ) as rank_in_industry,
+    cast(
+        count(stock_returns.weekly_return) over (
+            partition by stock_returns.week_end_date, stock_returns.l1_index_code
+        ) as integer
+    ) as n_in_industry
 
 from stock_returns
 inner join l1_industries

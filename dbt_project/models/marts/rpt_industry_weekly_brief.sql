@@ -1,5 +1,6 @@
 -- One row per SW L1 industry and week with every number a weekly sector brief needs: return vs
--- CSI 300 and rank, stock counts and movers, valuation and its 5-year percentiles, industry
+-- CSI 300 and rank, the 4-week, year-to-date and 52-week returns, the L2 sub-industries, stock
+-- counts and movers, the analyst's key companies, valuation and its 5-year percentiles, industry
 -- statistics, and which of the row's inputs were synthetic.
 with
 
@@ -7,6 +8,143 @@ industry_weeks as (
 
     select * from {{ ref('fct_industry_weekly_returns') }}
     where sw_level = 1
+
+),
+
+l2_weeks as (
+
+    select * from {{ ref('fct_industry_weekly_returns') }}
+    where sw_level = 2 and l1_index_code is not null
+
+),
+
+sub_industries as (
+
+    -- The L1's L2 industries that week, best first, with the provenance of their week's bars.
+    select
+        l2_weeks.week_end_date,
+        l2_weeks.l1_index_code as index_code,
+        to_json(
+            list(
+                {
+                    'index_code': l2_weeks.index_code,
+                    'index_name': l2_weeks.index_name,
+                    'weekly_return': l2_weeks.weekly_return,
+                    'rank_in_l1': l2_weeks.rank_in_l1,
+                    'n_in_l1': l2_weeks.n_in_l1,
+                    'rank_in_level': l2_weeks.rank_in_level,
+                    'n_in_level': l2_weeks.n_in_level
+                }
+                order by l2_weeks.rank_in_l1, l2_weeks.index_code
+            )
+        ) as sub_industries
+
+    from l2_weeks
+    group by l2_weeks.week_end_date, l2_weeks.l1_index_code
+
+),
+
+sub_industry_provenance as (
+
+    select
+        l2_weeks.week_end_date,
+        l2_weeks.l1_index_code as index_code,
+        {{ max_provenance('sw_bars.provenance') }} as provenance
+
+    from l2_weeks
+    inner join {{ ref('stg_akshare__sw_index_bars') }} as sw_bars
+        on
+            l2_weeks.index_code = sw_bars.index_code
+            and sw_bars.trade_date between l2_weeks.week_start_date and l2_weeks.week_end_date
+    group by l2_weeks.week_end_date, l2_weeks.l1_index_code
+
+),
+
+key_company_list as (
+
+    select * from {{ ref('key_companies') }}
+
+),
+
+key_company_weeks as (
+
+    select
+        industry_weeks.week_end_date,
+        industry_weeks.index_code,
+        key_company_list.symbol,
+        key_company_list.name,
+        key_company_list.note
+
+    from industry_weeks
+    inner join key_company_list
+        on industry_weeks.index_code = key_company_list.index_code
+
+),
+
+key_company_valuations as (
+
+    select
+        symbol,
+        trade_date,
+        pe_ttm,
+        total_market_cap,
+        provenance
+    from {{ ref('stg_akshare__stock_valuations') }}
+    where symbol in (select key_company_list.symbol from key_company_list)
+
+),
+
+key_company_valued as (
+
+    -- Valuation on the stock's last day with one on or before the week's end.
+    select
+        key_company_weeks.*,
+        key_company_valuations.trade_date as valuation_date,
+        key_company_valuations.pe_ttm,
+        key_company_valuations.total_market_cap / 1e8 as market_cap_yi,
+        key_company_valuations.provenance as valuation_provenance
+
+    from key_company_weeks
+    asof left join key_company_valuations
+        on
+            key_company_weeks.symbol = key_company_valuations.symbol
+            and key_company_weeks.week_end_date >= key_company_valuations.trade_date
+
+),
+
+key_company_json as (
+
+    -- A key company that is not a member of the industry that week keeps its row, with a null
+    -- status and return.
+    select
+        key_company_valued.week_end_date,
+        key_company_valued.index_code,
+        to_json(
+            list(
+                {
+                    'symbol': key_company_valued.symbol,
+                    'name': key_company_valued.name,
+                    'note': key_company_valued.note,
+                    'status': stocks.status,
+                    'weekly_return': stocks.weekly_return,
+                    'rank_in_industry': stocks.rank_in_industry,
+                    'n_in_industry': stocks.n_in_industry,
+                    'pe_ttm': key_company_valued.pe_ttm,
+                    'market_cap_yi': key_company_valued.market_cap_yi,
+                    'valuation_date': key_company_valued.valuation_date
+                }
+                order by key_company_valued.market_cap_yi desc nulls last, key_company_valued.symbol asc
+            )
+        ) as key_companies,
+        {{ max_provenance('key_company_valued.valuation_provenance') }} as valuation_provenance
+
+    from key_company_valued
+    left join {{ ref('fct_stock_weekly_returns') }} as stocks
+        on
+            key_company_valued.week_end_date = stocks.week_end_date
+            and key_company_valued.symbol = stocks.symbol
+            and key_company_valued.index_code = stocks.l1_index_code
+    group by key_company_valued.week_end_date, key_company_valued.index_code
 
 ),
 
@@ -90,7 +228,13 @@ sw_bar_provenance as (
     inner join {{ ref('stg_akshare__sw_index_bars') }} as sw_bars
         on
             industry_weeks.index_code = sw_bars.index_code
-            and sw_bars.trade_date between industry_weeks.week_start_date
+            -- From the earliest close a return of the row starts from (the 52-week base).
+            and sw_bars.trade_date between least(
+                industry_weeks.return_base_date,
+                industry_weeks.base_date_4w,
+                industry_weeks.base_date_ytd,
+                industry_weeks.base_date_52w
+            )
             and industry_weeks.week_end_date
     group by industry_weeks.week_end_date, industry_weeks.index_code
 
@@ -103,10 +247,13 @@ benchmark_bar_provenance as (
         {{ max_provenance('csi_bars.provenance') }} as provenance
 
     from (
-        select distinct
-            week_start_date,
-            week_end_date
+        select
+            week_end_date,
+            min(
+                least(return_base_date, base_date_4w, base_date_ytd, base_date_52w)
+            ) as week_start_date
         from industry_weeks
+        group by week_end_date
     ) as weeks
     inner join {{ ref('stg_akshare__csi_index_bars') }} as csi_bars
         on
@@ -278,6 +425,33 @@ assembled as (
         benchmark_names.benchmark_name,
         industry_weeks.benchmark_return,
         industry_weeks.excess_return,
+        industry_weeks.prev_week_end_date,
+        industry_weeks.return_base_date,
+        industry_weeks.closed_weekdays_before_week,
+        case
+            when industry_weeks.return_base_date < industry_weeks.prev_week_end_date
+                then
+                    'from the close of ' || strftime(industry_weeks.return_base_date, '%Y-%m-%d')
+                    || ', the index''s last close on or before '
+                    || strftime(industry_weeks.prev_week_end_date, '%Y-%m-%d')
+            when industry_weeks.closed_weekdays_before_week > 0
+                then
+                    'from the close of ' || strftime(industry_weeks.return_base_date, '%Y-%m-%d')
+                    || ', the last trading day before the holiday'
+            when industry_weeks.trading_days_in_week < 5
+                then
+                    'from the close of ' || strftime(industry_weeks.return_base_date, '%Y-%m-%d')
+                    || ', the previous week''s last trading day'
+        end as return_base_note,
+        {%- for horizon in ['4w', 'ytd', '52w'] %}
+            industry_weeks.base_date_{{ horizon }},
+            industry_weeks.return_{{ horizon }},
+            industry_weeks.rank_{{ horizon }}_in_level,
+            industry_weeks.n_{{ horizon }}_in_level,
+            industry_weeks.benchmark_return_{{ horizon }},
+        {%- endfor %}
+        coalesce(cast(sub_industries.sub_industries as varchar), '[]') as sub_industries,
+        coalesce(cast(key_company_json.key_companies as varchar), '[]') as key_companies,
         cast(coalesce(stock_counts.n_stocks_ranked, 0) as integer) as n_stocks_ranked,
         cast(coalesce(stock_counts.n_new_listings, 0) as integer) as n_new_listings,
         cast(coalesce(stock_counts.n_suspended, 0) as integer) as n_suspended,
@@ -306,7 +480,11 @@ assembled as (
         -- Inputs in lineage order; each is listed when the rows this brief row used were synthetic.
         list_filter(
             [
-                case when sw_bar_provenance.provenance = 'synthetic' then 'sw_index_daily' end,
+                case
+                    when sw_bar_provenance.provenance = 'synthetic'
+                        or sub_industry_provenance.provenance = 'synthetic'
+                        then 'sw_index_daily'
+                end,
                 case
                     when benchmark_bar_provenance.provenance = 'synthetic'
                         then 'csi_index_daily'
@@ -320,6 +498,7 @@ assembled as (
                 case when stock_counts.stock_daily_provenance = 'synthetic' then 'stock_daily' end,
                 case
                     when pe_ttm_provenance.valuation_provenance = 'synthetic'
+                        or key_company_json.valuation_provenance = 'synthetic'
                         then 'stock_valuation'
                 end,
                 case when sw_pe.is_synthetic then 'sw_index_valuation' end,
@@ -348,6 +527,18 @@ assembled as (
             and industry_weeks.index_code = sw_bar_provenance.index_code
     left join benchmark_bar_provenance
         on industry_weeks.week_end_date = benchmark_bar_provenance.week_end_date
+    left join sub_industries
+        on
+            industry_weeks.week_end_date = sub_industries.week_end_date
+            and industry_weeks.index_code = sub_industries.index_code
+    left join sub_industry_provenance
+        on
+            industry_weeks.week_end_date = sub_industry_provenance.week_end_date
+            and industry_weeks.index_code = sub_industry_provenance.index_code
+    left join key_company_json
+        on
+            industry_weeks.week_end_date = key_company_json.week_end_date
+            and industry_weeks.index_code = key_company_json.index_code
     left join week_valuation_dates
         on
             industry_weeks.week_end_date = week_valuation_dates.week_end_date

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ingestion.dbt_vars import lookback_weeks as dbt_lookback_weeks
 from ingestion.drift import SchemaDrift
 from ingestion.http import BACKFILL_BUDGETS, BUDGET_POOLS, LiveError, Net, NetConfig, group_of
 from ingestion.live import (
@@ -190,12 +191,6 @@ class StaleQuote(UpstreamError):
 
 class BudgetTooSmall(LiveError):
     """The configured budget cannot keep every member's valuation fresh enough."""
-
-
-def dbt_lookback_weeks() -> int:
-    from quality.batches import lookback_weeks  # imported here: quality imports ingestion
-
-    return lookback_weeks()
 
 
 def valuation_refreshes(members: int, budget: int, pool: str, lookback: int) -> int:

@@ -88,7 +88,7 @@ def run(snapshot: Path, work: Path, week: date, full_refresh: bool) -> dict:
         "steps": {s.step: round(s.seconds, 2) for s in report.steps},
         "dbt_nodes": dbt_node_seconds(),
         "loads": loads(settings.warehouse(), started),
-        "gx_failures": [c.asset_check_key.name for c in report.checks if not c.passed],
+        "gx_failures": [c.asset_check_key.name for c in report.failed_checks],
     }
 
 

@@ -60,7 +60,8 @@ def weekly_briefs(
     except LookupError as exc:  # a week without trading (Spring Festival) has no rows
         context.log.warning(f"no briefs: {exc}")
         return dg.MaterializeResult(metadata={"briefs": 0})
-    written = write_week(week, site_dir(settings.published()), gx_docs_index(settings.gx()))
+    published = settings.published()
+    written = write_week(week, site_dir(published), gx_docs_index(settings.gx()), published)
     return dg.MaterializeResult(
         metadata={
             "index": dg.MetadataValue.path(str(written.folder / "index.html")),

@@ -560,14 +560,14 @@ def brief(week: Week = None, industry: Industry = "801750") -> None:
     code = resolve_industry(industry)
     week_start = _week_start(week)
     from ingestion.paths import published_dir
-    from publishing.brief import load_brief_row, render_markdown
+    from publishing.brief import text_brief
     from publishing.publish import PUBLISHED_DB
 
     db = Path(published_dir()) / PUBLISHED_DB
     if not db.exists():
         _error(f"no published marts at {db}: run `sectorpulse run` first")
         raise typer.Exit(EXIT_FAILED)
-    sys.stdout.write(render_markdown(load_brief_row(db, code, week_start)))
+    sys.stdout.write(text_brief(db, code, week_start))  # with the reconciliation, as on the site
 
 
 @app.command()
@@ -592,7 +592,12 @@ def publish(week: Week = None, wait: Wait = DEFAULT_WAIT) -> None:
         site = site_dir(published)
         docs = generate_dbt_docs(warehouse, site)
         dictionary = write_dictionary(docs, site, published_tables(published))
-        written = write_week(load_week(warehouse, week_start), site, gx_docs_index(settings.gx()))
+        written = write_week(
+            load_week(warehouse, week_start),
+            site,
+            gx_docs_index(settings.gx()),
+            published,
+        )
     for label, path in (
         ("published marts", published / PUBLISHED_DB),
         ("dbt docs", docs.static_html),
@@ -657,6 +662,38 @@ def record(
     typer.echo(report.summary())
     if not report.complete:
         raise typer.Exit(EXIT_FAILED)
+
+
+snapshot_app = typer.Typer(
+    no_args_is_help=True, help="Snapshots: extend one with your own data.", rich_markup_mode=None
+)
+app.add_typer(snapshot_app, name="snapshot")
+
+
+@snapshot_app.command("extend")
+@guarded
+def snapshot_extend(
+    source: Annotated[Path, typer.Option("--from", help="the snapshot to extend (not modified)")],
+    out: Annotated[Path, typer.Option(help="the new snapshot folder (must not exist)")],
+    as_of: Annotated[str, typer.Option("--as-of", help="the new last day, YYYY-MM-DD")],
+    add: Annotated[
+        list[str], typer.Option(help="DATASET=CSV: the new days' rows of a dataset (repeatable)")
+    ],
+    provenance: Annotated[
+        str, typer.Option(help="label of your rows: real (as akshare returned), derived, synthetic")
+    ] = "derived",
+) -> None:
+    """Copy a snapshot to --out and extend it to --as-of with your CSVs (docs/snapshots.md).
+
+    Writes nothing when a CSV is refused (exit 2)."""
+    from ingestion.extend import ExtendError, extend_snapshot, parse_adds
+
+    day = parse_day("--as-of", as_of)
+    try:
+        report = extend_snapshot(source, out, day, parse_adds(add), provenance)  # type: ignore[arg-type]
+    except ExtendError as exc:
+        raise UsageProblem(str(exc)) from None
+    typer.echo(report.summary())
 
 
 if __name__ == "__main__":

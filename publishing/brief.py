@@ -1,21 +1,24 @@
 """The weekly brief of one industry: Markdown (with charts) from the rows of the marts.
 
-`render_markdown(row)` is the text alone, from one row of `rpt_industry_weekly_brief` (the CLI's
-`brief`). `build_brief(row, week)` adds the charts, the movers table, the industry statistics and
-the reconciliation, from a `WeekData` read once per week with `load_week`.
+`render_markdown(row, figures)` is the text alone, from one row of `rpt_industry_weekly_brief`
+and its rows of `rpt_reconciliation` (the CLI's `brief`, via `text_brief`). `build_brief(row,
+week)` adds the charts, the movers table, the industry statistics and the reconciliation, from a
+`WeekData` read once per week with `load_week`. `footer(facts, ext)` is the brief's last lines
+on the site: data version, source snapshot, generation time and links to the neighbouring weeks.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
+from ingestion.snapshot import Snapshot, SnapshotError
 from publishing import charts, formats
 from publishing.formats import pct
 from publishing.industry_stats import SECTIONS
@@ -32,6 +35,25 @@ SECTION_INPUTS = {
     "valuation": {"stock_valuation", "sw_index_valuation", "sw_classification"},
     "movers": {"stock_daily", "sw_classification", "stock_names"},
     "stats": {"miit_software_stats"},
+}
+# Raw datasets behind each metric of rpt_reconciliation (its `metrics`; lineage in
+# rpt_industry_weekly_brief's synthetic_input_list): a mismatch resting on one that is
+# synthetic says so.
+_PERFORMANCE = {"weekly_return": {"sw_index_daily"}, "benchmark_return": {"csi_index_daily"}}
+METRIC_INPUTS = {
+    **_PERFORMANCE,
+    "excess_return": {"sw_index_daily", "csi_index_daily"},
+    "rank_in_level": {"sw_index_daily"},
+    "close": {"sw_index_daily"},
+    "pe_ttm_ex_negative": {"stock_valuation", "sw_classification"},
+    "pe_ttm_percentile_5y": {"stock_valuation", "sw_classification"},
+    "sw_pe": {"sw_index_valuation"},
+    "sw_pe_percentile_5y": {"sw_index_valuation"},
+    **{
+        f"software_{m}{yoy}": SECTION_INPUTS["stats"]
+        for m in ("revenue", "profit", "export")
+        for yoy in ("", "_yoy")
+    },
 }
 
 
@@ -67,6 +89,9 @@ class WeekData:
     valuation: pd.DataFrame  # fct_industry_valuation, VALUATION_YEARS to the week's end
     reconciliation: pd.DataFrame  # rpt_reconciliation for the week
     stats: dict[str, pd.DataFrame] = field(default_factory=dict)  # by stats_source
+    previous_week: date | None = None  # week_end_date of the brief table's week before, if any
+    next_week: date | None = None  # ... and after
+    source: Source | None = None  # where the warehouse's raw data came from (raw._loads)
 
     def rows(self) -> list[dict[str, Any]]:
         ordered = self.briefs.sort_values(["rank_in_level", "index_code"])
@@ -119,9 +144,60 @@ def load_week(db: Path, week_start: date | None = None, schema: str = "marts") -
             for source in sorted(set(briefs["stats_source"].dropna()))
             if source in SECTIONS
         }
+        previous_week, next_week = con.execute(
+            f"""SELECT max(week_end_date) FILTER (WHERE week_end_date < $week_end),
+                min(week_end_date) FILTER (WHERE week_end_date > $week_end)
+            FROM {prefix}{BRIEF_TABLE}""",
+            params,
+        ).fetchone()
+        source = load_source(con)
     finally:
         con.close()
-    return WeekData(week_end, briefs, returns, valuation, reconciliation, stats)
+    return WeekData(
+        week_end,
+        briefs,
+        returns,
+        valuation,
+        reconciliation,
+        stats,
+        previous_week,
+        next_week,
+        source,
+    )
+
+
+# -- where the data came from ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    source: str  # the snapshot replayed (its path), or "live"
+    as_of: date | None  # the snapshot's run window end (snapshot.json), when known
+    loaded_at: datetime | None  # the latest raw load from it
+
+
+def load_source(con: duckdb.DuckDBPyConnection) -> Source | None:
+    """The source of the warehouse's latest akshare load (raw._loads; the analyst's figures,
+    loaded from their own folder, are not a source snapshot). None outside a warehouse."""
+    try:
+        found = con.execute(
+            "SELECT source, loaded_at FROM raw._loads WHERE dataset <> 'analyst_published_figures' "
+            "ORDER BY loaded_at DESC LIMIT 1"
+        ).fetchone()
+    except duckdb.CatalogException:  # the published copy has no raw schema
+        return None
+    if found is None:
+        return None
+    return Source(found[0], snapshot_as_of(found[0]), found[1])
+
+
+def snapshot_as_of(source: str) -> date | None:
+    """The `as_of` of a snapshot's window (its snapshot.json), None when `source` is not one."""
+    snapshot = Snapshot(source)
+    try:
+        return snapshot.window.as_of if snapshot.exists() else None
+    except (OSError, SnapshotError):
+        return None
 
 
 # -- the brief -----------------------------------------------------------------------------------
@@ -367,6 +443,18 @@ def _movers_table(row: dict[str, Any]) -> list[str]:
     return lines
 
 
+def reconciliation_status(row: dict[str, Any], fig: dict[str, Any]) -> str:
+    """A figure's status as the brief writes it; a mismatch resting on synthetic inputs says so."""
+    if fig["status"] == "match":
+        return "match"
+    if fig["status"] != "mismatch":
+        return f"**not comparable**: {fig['note']}"
+    used = sorted(synthetic_inputs(row) & METRIC_INPUTS.get(fig["metric"], set()))
+    if not used:
+        return "**MISMATCH**"
+    return f"**MISMATCH**; this figure rests on synthetic sample inputs ({', '.join(used)})"
+
+
 def _reconciliation(row: dict[str, Any], figures: pd.DataFrame) -> list[str]:
     mine = figures[figures["index_code"] == row["index_code"]]
     if mine.empty:
@@ -382,12 +470,9 @@ def _reconciliation(row: dict[str, Any], figures: pd.DataFrame) -> list[str]:
         "|---|---:|---:|---:|---|",
     ]
     for fig in mine.to_dict("records"):
-        status = {"match": "match", "mismatch": "**MISMATCH**"}.get(
-            fig["status"], f"**not comparable**: {fig['note']}"
-        )
         lines.append(
             f"| {fig['metric']} | {fig['published_text']} | {reconciled(fig['computed_value'], fig['unit'])} "
-            f"| {reconciled(fig['difference'], fig['unit'])} | {status} |"
+            f"| {reconciled(fig['difference'], fig['unit'])} | {reconciliation_status(row, fig)} |"
         )
     return [*lines, ""]
 
@@ -403,8 +488,11 @@ def reconciled(value: float | None, unit: str | None) -> str:
     return formats.num(value, f" {unit}" if unit in ("亿元", "亿美元") else "")
 
 
-def build_brief(row: dict[str, Any], week: WeekData | None = None) -> Brief:
-    """The brief of one industry; with `week`, charts and the week's tables too."""
+def build_brief(
+    row: dict[str, Any], week: WeekData | None = None, figures: pd.DataFrame | None = None
+) -> Brief:
+    """The brief of one industry; with `week`, charts and the week's tables too. The
+    reconciliation comes from `week`, or from `figures` (rpt_reconciliation rows) without one."""
     images: dict[str, bytes] = {}
 
     def add_image(name: str, caption: str, png: bytes) -> str:
@@ -465,10 +553,82 @@ def build_brief(row: dict[str, Any], week: WeekData | None = None) -> Brief:
         stats = week.stats.get(row["stats_source"]) if week is not None else None
         lines += [*section.render(row, stats, add_image, _is_sample(row, "stats")), ""]
     if week is not None:
-        lines += _reconciliation(row, week.reconciliation)
+        figures = week.reconciliation
+    if figures is not None:
+        lines += _reconciliation(row, figures)
     return Brief(code, "\n".join(lines).rstrip() + "\n", images)
 
 
-def render_markdown(row: dict[str, Any]) -> str:
-    """The brief's text alone (no charts or week tables), from one brief row."""
-    return build_brief(row).markdown
+def render_markdown(row: dict[str, Any], figures: pd.DataFrame | None = None) -> str:
+    """The brief's text alone (no charts or week tables), from one brief row and, when given,
+    its rows of rpt_reconciliation."""
+    return build_brief(row, figures=figures).markdown
+
+
+def load_reconciliation(db: Path, index_code: str, week_end: date) -> pd.DataFrame:
+    """An industry's rows of rpt_reconciliation for a week, from the published copy."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            "SELECT * FROM rpt_reconciliation WHERE index_code = $code "
+            "AND week_end_date = $week_end ORDER BY index_code, metric",
+            {"code": index_code, "week_end": week_end},
+        ).df()
+    finally:
+        con.close()
+
+
+def text_brief(db: Path, index_code: str, week_start: date | None = None) -> str:
+    """The terminal brief (`sectorpulse brief`, the end of `sectorpulse run`): the text of the
+    published copy's brief row, with the reconciliation the site's brief has."""
+    row = load_brief_row(db, index_code, week_start)
+    return render_markdown(row, load_reconciliation(db, index_code, row["week_end_date"]))
+
+
+# -- the footer of a brief on the site ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Footer:
+    """What the site's brief ends with; the same for every brief of a week but the links."""
+
+    version: str | None  # the published version of the marts (publishing/publish.py)
+    source: Source | None
+    generated_at: datetime  # UTC
+    previous_week: date | None = None  # the week before, by the brief table's weeks
+    previous_rendered: bool = False  # ... and whether the site holds its folder
+    next_week: date | None = None
+    next_rendered: bool = False
+
+
+def footer(facts: Footer, index_code: str, ext: str) -> str:
+    """The footer's Markdown; links to the week's index and the neighbouring weeks' brief of
+    the same industry, as `.{ext}` files ("md" or "html")."""
+    if facts.source is None:
+        source = "not recorded"
+    elif facts.source.source == "live":
+        source = "live akshare"
+    else:
+        source = f"snapshot `{facts.source.source}`"
+    if facts.source is not None and facts.source.as_of is not None:
+        source += f", as of {formats.day(facts.source.as_of)}"
+    version = f"`{facts.version}`" if facts.version else "not published"
+    generated = facts.generated_at.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+
+    def neighbour(label: str, week: date | None, rendered: bool) -> str:
+        if week is None:
+            return f"{label}: none"
+        day = formats.day(week)
+        if not rendered:
+            return f"{label} ({day}): not rendered"
+        return f"[{label} ({day})](../{day}/{index_code}.{ext})"
+
+    links = [
+        f"[Week index](index.{ext})",
+        neighbour("Previous week", facts.previous_week, facts.previous_rendered),
+        neighbour("Next week", facts.next_week, facts.next_rendered),
+    ]
+    return (
+        f"Data version {version} · Source: {source} · "
+        f"Generated {generated.isoformat()}Z\n\n" + " · ".join(links) + "\n"
+    )

@@ -110,11 +110,11 @@ def _render_miit(
         "",
         "| Metric | Value | YoY |",
         "|---|---:|---:|",
-        f"| Software revenue 软件业务收入 | {formats.num(row['software_revenue'], ' 亿元')} "
+        f"| Software revenue 软件业务收入 | {formats.yi(row['software_revenue'], ' 亿元')} "
         f"| {formats.pct(row['software_revenue_yoy'])} |",
-        f"| Total profit 利润总额 | {formats.num(row['software_profit'], ' 亿元')} "
+        f"| Total profit 利润总额 | {formats.yi(row['software_profit'], ' 亿元')} "
         f"| {formats.pct(row['software_profit_yoy'])} |",
-        f"| Software exports 软件业务出口 | {formats.num(row['software_export'], ' 亿美元')} "
+        f"| Software exports 软件业务出口 | {formats.yi(row['software_export'], ' 亿美元')} "
         f"| {formats.pct(row['software_export_yoy'])} |",
         "",
     ]
@@ -151,7 +151,7 @@ def _render_miit(
             if not formats.is_missing(seg["share"]) and seg["share_base"] != "total":
                 share += " of IT services"
             lines.append(
-                f"| {SEGMENTS[segment]} | {formats.num(seg['value'])} | {formats.pct(seg['yoy'])} "
+                f"| {SEGMENTS[segment]} | {formats.yi(seg['value'])} | {formats.pct(seg['yoy'])} "
                 f"| {share} |"
             )
     return lines

@@ -10,26 +10,32 @@ data/briefs/                     (beside data/published: site_dir(published))
     img/801750-fig1.png ...
 ```
 
-A week's folder is written aside and swapped in whole, so a reader never sees half a week.
+A week's folder is written aside and swapped in whole, so a reader never sees half a week. Each
+brief ends with a footer (`brief.footer`): the published version of the marts, the source
+snapshot, when it was generated, and links to the week's index and the industry's brief of the
+week before and after (when the site holds it).
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import json
 import multiprocessing
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from markdown_it import MarkdownIt
 
 from publishing import formats
-from publishing.brief import Brief, WeekData, build_brief, synthetic_inputs
+from publishing.brief import Brief, Footer, WeekData, build_brief, footer, synthetic_inputs
 
 DOCS = "docs"
 DICTIONARY_HTML = f"{DOCS}/data_dictionary.html"
@@ -62,12 +68,17 @@ def gx_docs_index(gx_dir: Path) -> Path:
     return gx_dir / "data_docs" / "index.html"  # written by the pipeline's GX checks
 
 
-def to_html(markdown: str, title: str, images: dict[str, bytes] | None = None) -> str:
-    """A standalone page: the Markdown rendered, images embedded as data URIs."""
+def to_html(
+    markdown: str, title: str, images: dict[str, bytes] | None = None, foot: str | None = None
+) -> str:
+    """A standalone page: the Markdown rendered, images embedded as data URIs; `foot` (Markdown)
+    rendered in a <footer>."""
     body = _markdown.render(markdown)
     for name, png in (images or {}).items():
         data = base64.b64encode(png).decode("ascii")
         body = body.replace(f'src="img/{name}"', f'src="data:image/png;base64,{data}"')
+    if foot:
+        body += f"<footer>\n{_markdown.render(foot)}</footer>\n"
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -76,9 +87,41 @@ def to_html(markdown: str, title: str, images: dict[str, bytes] | None = None) -
     )
 
 
-def write_page(folder: Path, stem: str, markdown: str, title: str, images=None) -> None:
-    (folder / f"{stem}.md").write_text(markdown, encoding="utf-8")
-    (folder / f"{stem}.html").write_text(to_html(markdown, title, images), encoding="utf-8")
+def write_page(
+    folder: Path,
+    stem: str,
+    markdown: str,
+    title: str,
+    images=None,
+    foot: Callable[[str], str] | None = None,
+) -> None:
+    """`stem`.md and `stem`.html; `foot(ext)` is the footer, with links to `.ext` pages."""
+    md = markdown if foot is None else f"{markdown}\n---\n\n{foot('md')}"
+    (folder / f"{stem}.md").write_text(md, encoding="utf-8")
+    page = to_html(markdown, title, images, foot("html") if foot else None)
+    (folder / f"{stem}.html").write_text(page, encoding="utf-8")
+
+
+def published_version(site: Path, published: Path | None = None) -> str | None:
+    """The version id of the published marts: their manifest.json (publishing/publish.py).
+
+    `published` defaults to the published link beside the site (site_dir): the one link in the
+    site's parent folder to a version directory named by its manifest's version."""
+
+    def version(path: Path) -> str | None:
+        try:
+            return json.loads((path / "manifest.json").read_text())["version"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    if published is not None:
+        return version(published)
+    found = {
+        version(p)
+        for p in site.parent.iterdir()
+        if p.is_symlink() and version(p) == p.resolve().name
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -162,18 +205,46 @@ def build_briefs(rows: list[dict], week: WeekData) -> list[Brief]:
         return list(pool.map(_build_in_worker, rows))
 
 
-def write_week(week: WeekData, site: Path, gx_docs: Path) -> WrittenWeek:
-    """Write every brief of the week and its index page, then swap the week's folder in."""
+def write_week(
+    week: WeekData, site: Path, gx_docs: Path, published: Path | None = None
+) -> WrittenWeek:
+    """Write every brief of the week and its index page, then swap the week's folder in.
+
+    `published`: the published marts the briefs go with (default: the link beside `site`)."""
     final = site / formats.day(week.week_end_date)
     staging = site / f".{final.name}.{uuid.uuid4().hex[:6]}.partial"
     (staging / "img").mkdir(parents=True)
+    facts = Footer(
+        version=published_version(site, published),
+        source=week.source,
+        generated_at=datetime.now(UTC),
+        previous_week=week.previous_week,
+        next_week=week.next_week,
+    )
+
+    def rendered(week_end, code: str) -> bool:
+        return week_end is not None and (site / formats.day(week_end) / f"{code}.html").is_file()
+
     try:
         rows = week.rows()
         for row, brief in zip(rows, build_briefs(rows, week), strict=True):
             for name, png in brief.images.items():
                 (staging / "img" / name).write_bytes(png)
-            title = f"{row['index_name']} ({row['index_code']}) {formats.day(row['week_end_date'])}"
-            write_page(staging, row["index_code"], brief.markdown, title, brief.images)
+            code = row["index_code"]
+            mine = replace(
+                facts,
+                previous_rendered=rendered(week.previous_week, code),
+                next_rendered=rendered(week.next_week, code),
+            )
+            title = f"{row['index_name']} ({code}) {formats.day(row['week_end_date'])}"
+            write_page(
+                staging,
+                code,
+                brief.markdown,
+                title,
+                brief.images,
+                lambda ext, code=code, mine=mine: footer(mine, code, ext),
+            )
         index = _week_index(week, rows, final, gx_docs)
         write_page(staging, "index", index, f"SW L1 weekly briefs {final.name}")
         _swap(staging, final)

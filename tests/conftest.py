@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,6 +19,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 # The CLI runs in the project's Dagster instance (data/dagster_home by default): tests get their
 # own, so they never write into the one `make dev` shows.
 os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix="sectorpulse-test-dagster-")
+atexit.register(shutil.rmtree, os.environ["DAGSTER_HOME"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

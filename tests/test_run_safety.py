@@ -256,6 +256,9 @@ def data_env(root: Path) -> dict[str, str]:
         "SECTORPULSE_DUCKDB": str(root / "warehouse" / "sectorpulse.duckdb"),
         "SECTORPULSE_PUBLISHED_DIR": str(root / "published"),
         "SECTORPULSE_GX_DIR": str(root / "gx"),
+        # The data directory's own Dagster instance: the killed runs' records stay in it (the
+        # next run marks them failed), and the clean run beside them does not share its SQLite.
+        "DAGSTER_HOME": str(root / "dagster_home"),
     }
 
 

@@ -175,7 +175,8 @@ def wait_for_dagster_runs(warehouse: Path, wait: float, waiting: Callable[[str],
     wait until none with its tag is in progress in the project's instance (run_lock.WAREHOUSE_TAG).
 
     Called with the file lock held, so a CLI run still marked in progress is one whose process
-    died (kill -9): it is marked failed, so the UI tells the truth, and not waited for.
+    died (kill -9): it is marked failed, so the UI tells the truth, its pool slots are freed, and
+    it is not waited for.
     """
     import time
 
@@ -197,6 +198,8 @@ def wait_for_dagster_runs(warehouse: Path, wait: float, waiting: Callable[[str],
                 instance.report_run_failed(
                     dead, "its sectorpulse process ended without finishing the run (killed?)"
                 )
+                # and the `duckdb` pool slot its step held, or every later run would wait for it
+                instance.event_log_storage.free_concurrency_slots_for_run(dead.run_id)
             runs = [r for r in runs if r.tags.get(ENTRY_TAG) != "cli"]
             if not runs:
                 return
@@ -231,11 +234,23 @@ def dagster_home() -> Path:
     return home
 
 
-def project_instance() -> dg.DagsterInstance:
-    """Every CLI run is a run of the project's instance, so it shows in the Dagster UI."""
-    import dagster as dg
+# The run's output goes to the terminal, not into compute-log files: the CLI shows its progress.
+_TERMINAL_OUTPUT = {
+    "compute_logs": {
+        "module": "dagster._core.storage.noop_compute_log_manager",
+        "class": "NoOpComputeLogManager",
+    }
+}
 
-    return dg.DagsterInstance.from_config(str(dagster_home()))
+
+def project_instance() -> dg.DagsterInstance:
+    """Every CLI run is a run of the project's instance (its runs, events and schedules), so it
+    shows in the Dagster UI."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef  # overrides are not in the public API
+
+    ref = InstanceRef.from_dir(str(dagster_home()), overrides=_TERMINAL_OUTPUT)
+    return dg.DagsterInstance.from_ref(ref)
 
 
 @dataclass(frozen=True)

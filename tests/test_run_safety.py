@@ -14,6 +14,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -262,16 +263,19 @@ def data_env(root: Path) -> dict[str, str]:
     }
 
 
-def start_run(root: Path, log: str) -> subprocess.Popen:
+def start_run(root: Path, log: str, started: list[subprocess.Popen]) -> subprocess.Popen:
     """`sectorpulse run` on the sample, in its own process group (so the group can be killed)."""
-    return subprocess.Popen(
-        [SECTORPULSE, "run", "--wait", "60"],
-        env=data_env(root),
-        cwd=REPO,
-        stdout=(root / f"{log}.out").open("w"),
-        stderr=(root / f"{log}.err").open("w"),
-        start_new_session=True,
+    started.append(
+        run := subprocess.Popen(
+            [SECTORPULSE, "run", "--wait", "60"],
+            env=data_env(root),
+            cwd=REPO,
+            stdout=(root / f"{log}.out").open("w"),
+            stderr=(root / f"{log}.err").open("w"),
+            start_new_session=True,
+        )
     )
+    return run
 
 
 def group_pids(pgid: int) -> list[int]:
@@ -298,7 +302,7 @@ def dbt_building(pgid: int) -> bool:
     return False
 
 
-def wait_for(run: subprocess.Popen, reached, what: str, timeout: float = 240) -> None:
+def wait_for(run: subprocess.Popen, reached, what: str, timeout: float = 480) -> None:
     deadline = time.monotonic() + timeout
     while not reached():
         assert run.poll() is None, f"the run ended before {what}"
@@ -331,38 +335,49 @@ def test_kill_at_each_stage_then_rerun_at_once(tmp_path):
     clean.mkdir()
     warehouse = killed / "warehouse" / "sectorpulse.duckdb"
     versions = versions_dir(killed / "published")
-    baseline = start_run(clean, "clean")
+    started: list[subprocess.Popen] = []
+    try:
+        baseline = start_run(clean, "clean", started)
 
-    first = start_run(killed, "raw")
-    wait_for(first, holds_lock(first, warehouse), "the lock")
-    # Started while the first holds the lock: it waits, and proceeds once the first is killed.
-    second = start_run(killed, "dbt")
-    wait_for(first, lambda: warehouse.exists() and warehouse.stat().st_size > 0, "raw loads")
-    kill_group(first)
-    wait_for(second, lambda: dbt_building(second.pid), "dbt")
-    time.sleep(4)  # into the build: models are being written
-    assert dbt_building(second.pid), "dbt ended too soon to be killed midway"
-    # The run's pid alone: dbt, in its process group, must end with it (parent-death signal).
-    second.send_signal(signal.SIGKILL)
-    second.wait()
-    deadline = time.monotonic() + 5
-    while dbt_building(second.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not dbt_building(second.pid), "dbt outlived the killed run"
-    kill_group(second)
-    assert "waiting up to 60s for sectorpulse run (pid" in (killed / "dbt.err").read_text()
-    assert not read_state(warehouse).validated
+        first = start_run(killed, "raw", started)
+        wait_for(first, holds_lock(first, warehouse), "the lock")
+        # Started while the first holds the lock: it waits, and proceeds once the first is killed.
+        second = start_run(killed, "dbt", started)
+        wait_for(first, lambda: warehouse.exists() and warehouse.stat().st_size > 0, "raw loads")
+        kill_group(first)
+        wait_for(second, lambda: dbt_building(second.pid), "dbt")
+        time.sleep(4)  # into the build: models are being written
+        assert dbt_building(second.pid), "dbt ended too soon to be killed midway"
+        # The run's pid alone: dbt, in its process group, must end with it (parent-death signal).
+        second.send_signal(signal.SIGKILL)
+        second.wait()
+        deadline = time.monotonic() + 5
+        while dbt_building(second.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not dbt_building(second.pid), "dbt outlived the killed run"
+        kill_group(second)
+        assert "waiting up to 60s for sectorpulse run (pid" in (killed / "dbt.err").read_text()
+        assert not read_state(warehouse).validated
 
-    third = start_run(killed, "publish")
-    wait_for(third, lambda: versions.is_dir() and any(versions.glob("*.partial")), "publish")
-    kill_group(third)
-    assert any(versions.glob("*.partial"))
-    assert read_state(warehouse).validated  # its checks had passed before the publish
+        third = start_run(killed, "publish", started)
+        wait_for(third, lambda: versions.is_dir() and any(versions.glob("*.partial")), "publish")
+        kill_group(third)
+        assert any(versions.glob("*.partial"))
+        assert read_state(warehouse).validated  # its checks had passed before the publish
 
-    final = start_run(killed, "final")
-    assert final.wait(timeout=300) == 0, (killed / "final.err").read_text()[-3000:]
-    assert not any(versions.glob("*.partial"))
-    assert baseline.wait(timeout=300) == 0, (clean / "clean.err").read_text()[-3000:]
-    assert mart_digests(killed / "published" / "marts.duckdb") == mart_digests(
-        clean / "published" / "marts.duckdb"
-    )
+        final = start_run(killed, "final", started)
+        assert final.wait(timeout=600) == 0, (killed / "final.err").read_text()[-3000:]
+        assert not any(versions.glob("*.partial"))
+        assert baseline.wait(timeout=600) == 0, (clean / "clean.err").read_text()[-3000:]
+        assert mart_digests(killed / "published" / "marts.duckdb") == mart_digests(
+            clean / "published" / "marts.duckdb"
+        )
+        # The instance tells the truth: each killed run was marked failed by the next one.
+        with dg.DagsterInstance.from_config(str(killed / "dagster_home")) as instance:
+            statuses = [r.status for r in instance.get_runs()]  # newest first
+        assert statuses == [dg.DagsterRunStatus.SUCCESS] + [dg.DagsterRunStatus.FAILURE] * 3
+    finally:  # a failed assertion leaves no run behind, eating the cores of the next tests
+        for run in started:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+                run.wait()

@@ -227,47 +227,46 @@ def has_relation(db_path: str | Path, schema: str, name: str) -> bool:
 BUILDS_TABLE = f"{RAW_SCHEMA}._builds"  # one row per dbt build that succeeded
 
 
-def record_build(db_path: str | Path, run_id: str, started_at: datetime, last_week: date) -> None:
-    """Remember a successful dbt build: raw rows loaded after `started_at` are not in its marts,
-    and `last_week` (a Monday) is the last week it served."""
+@dataclass(frozen=True)
+class Build:
+    """A successful dbt build: raw rows loaded after `started_at` are not in its marts, and
+    `last_week` (a Monday) is the last week it served."""
+
+    started_at: datetime
+    last_week: date
+
+
+def record_build(db_path: str | Path, run_id: str, build: Build) -> None:
     with connect(db_path) as con:
         con.execute(
-            f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (run_id VARCHAR, started_at TIMESTAMP)"
+            f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} "
+            "(run_id VARCHAR, started_at TIMESTAMP, last_week DATE)"
         )
-        con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS last_week DATE")
         con.execute(
-            f"INSERT INTO {BUILDS_TABLE} (run_id, started_at, last_week) VALUES (?, ?, ?)",
-            [run_id, started_at, last_week],
+            f"INSERT INTO {BUILDS_TABLE} VALUES (?, ?, ?)",
+            [run_id, build.started_at, build.last_week],
         )
 
 
-def last_built_week(db_path: str | Path) -> date | None:
-    """The last week (its Monday) that the latest recorded dbt build served."""
+def last_build(db_path: str | Path) -> Build | None:
+    """The latest recorded build; None before the first (a first build is full)."""
     if not has_relation(db_path, RAW_SCHEMA, "_builds"):
         return None
     with connect(db_path, read_only=True) as con:
-        columns = {r[0] for r in con.execute(f"DESCRIBE {BUILDS_TABLE}").fetchall()}
-        if "last_week" not in columns:
-            return None
         rows = con.execute(
-            f"SELECT last_week FROM {BUILDS_TABLE} ORDER BY started_at DESC LIMIT 1"
+            f"SELECT started_at, last_week FROM {BUILDS_TABLE} ORDER BY started_at DESC LIMIT 1"
         ).fetchall()
-    return rows[0][0] if rows else None
+    return Build(*rows[0]) if rows else None
 
 
-def changed_since_last_build(db_path: str | Path, specs: Sequence[DatasetSpec]) -> date | None:
-    """The earliest date among raw rows loaded after the last successful dbt build started.
+def changed_since(db_path: str | Path, specs: Sequence[DatasetSpec], build: Build) -> date | None:
+    """The earliest date among raw rows loaded after `build` started.
 
     Those rows are in staging (views, or incremental on load time) but not yet in the marts built
     from them: the next build must rebuild from that date on, wherever the rebuild window is.
-    None when nothing dated changed, or before the first recorded build (a first build is full).
+    None when nothing dated changed.
     """
-    if not has_relation(db_path, RAW_SCHEMA, "_builds"):
-        return None
     with connect(db_path, read_only=True) as con:
-        last = con.execute(f"SELECT max(started_at) FROM {BUILDS_TABLE}").fetchall()[0][0]
-        if last is None:
-            return None
         tables = {
             r[0]
             for r in con.execute(
@@ -279,7 +278,7 @@ def changed_since_last_build(db_path: str | Path, specs: Sequence[DatasetSpec]) 
             con.execute(
                 f"SELECT min(CAST({quote(s.date_column)} AS DATE)) FROM {raw_table(s)} "
                 "WHERE _loaded_at > ?",
-                [last],
+                [build.started_at],
             ).fetchall()[0][0]
             for s in specs
             if s.date_column and s.name in tables

@@ -19,9 +19,10 @@ from ingestion.fetcher import Fetcher, ReplayFetcher, request_metadata
 from ingestion.snapshot import SHANGHAI
 from ingestion.specs import SPECS, DatasetSpec, RunWindow
 from ingestion.warehouse import (
-    changed_since_last_build,
+    Build,
+    changed_since,
     has_relation,
-    last_built_week,
+    last_build,
     read_raw_frame,
     record_build,
 )
@@ -273,19 +274,18 @@ def decide_scope(context: dg.AssetExecutionContext, warehouse: Path, source: str
     tags for the checks downstream. A first build of the warehouse is full."""
     weeks = context.partition_key_range
     full = is_full_build(context, warehouse)
-    changed = None if full else changed_since_last_build(warehouse, list(SPECS.values()))
+    previous = None if full else last_build(warehouse)
+    changed = changed_since(warehouse, list(SPECS.values()), previous) if previous else None
     scope = run_scope(
         date.fromisoformat(weeks.start),
         date.fromisoformat(weeks.end),
         lookback_weeks=lookback_weeks(),
         full=full,
-        last_built_week=None if full else last_built_week(warehouse),
+        last_built_week=previous.last_week if previous else None,
         raw_changed_from=changed,
     )
-    run_tags = context.run.tags
     context.instance.add_run_tags(
-        context.run_id,
-        {**scope.tags(), **launch_tags(source, entry_of(run_tags))},
+        context.run_id, {**scope.tags(), **launch_tags(source, entry_of(context.run.tags))}
     )
     if changed is not None:
         context.log.info(f"raw rows dated from {changed} changed since the last build")
@@ -326,7 +326,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         build += [*(["--full-refresh"] if scope.full else []), "--vars", json.dumps(dbt_vars)]
         started_at = datetime.now(UTC).replace(tzinfo=None)
         yield from dbt.cli(build, context=context, target_path=DBT_RUN_TARGET).stream()
-        record_build(warehouse, context.run_id, started_at, scope.last_week)
+        record_build(warehouse, context.run_id, Build(started_at, scope.last_week))
 
     return sectorpulse_dbt
 

@@ -7,6 +7,7 @@ running schedule would only skip. A team turns them on once SECTORPULSE_SOURCE=l
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import dagster as dg
 
@@ -63,38 +64,41 @@ def run_for_week(
     return dg.RunRequest(partition_key=week_key(day))
 
 
-@dg.schedule(
-    name="weekly_friday_1800",
-    job=weekly_job,
-    cron_schedule="0 18 * * 5",
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description=(
-        "Every Friday 18:00 Asia/Shanghai (after the 15:00 close): ingest, validate, transform "
-        "and publish that week. Skips, saying why, when SECTORPULSE_SOURCE cannot cover the week "
-        "(the default sample is a fixed snapshot). Stopped by default: turn it on once "
-        "SECTORPULSE_SOURCE=live."
-    ),
-)
-def weekly_schedule(
-    context: dg.ScheduleEvaluationContext, settings: PipelineSettings
-) -> dg.RunRequest | dg.SkipReason:
-    return run_for_week(context, settings)
+def tick_schedule(name: str, job: Any, cron: str, description: str) -> dg.ScheduleDefinition:
+    """A schedule that runs `job` for the week of its tick, or skips it saying why; STOPPED by
+    default (the module's docstring says why)."""
+
+    @dg.schedule(
+        name=name,
+        job=job,
+        cron_schedule=cron,
+        execution_timezone=TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=description,
+    )
+    def tick(
+        context: dg.ScheduleEvaluationContext, settings: PipelineSettings
+    ) -> dg.RunRequest | dg.SkipReason:
+        return run_for_week(context, settings)
+
+    return tick
 
 
-@dg.schedule(
-    name="monthly_miit_25th_0900",
-    job=miit_job,
-    cron_schedule="0 9 25 * *",
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description=(
-        "The 25th of every month, 09:00 Asia/Shanghai (MIIT publishes about 24-33 days after the "
-        "period end): reload MIIT software statistics and rebuild what depends on them, for the "
-        "week of the 25th. Skips like the weekly schedule. Stopped by default."
-    ),
+weekly_schedule = tick_schedule(
+    "weekly_friday_1800",
+    weekly_job,
+    "0 18 * * 5",
+    "Every Friday 18:00 Asia/Shanghai (after the 15:00 close): ingest, validate, transform "
+    "and publish that week. Skips, saying why, when SECTORPULSE_SOURCE cannot cover the week "
+    "(the default sample is a fixed snapshot). Stopped by default: turn it on once "
+    "SECTORPULSE_SOURCE=live.",
 )
-def monthly_miit_schedule(
-    context: dg.ScheduleEvaluationContext, settings: PipelineSettings
-) -> dg.RunRequest | dg.SkipReason:
-    return run_for_week(context, settings)
+
+monthly_miit_schedule = tick_schedule(
+    "monthly_miit_25th_0900",
+    miit_job,
+    "0 9 25 * *",
+    "The 25th of every month, 09:00 Asia/Shanghai (MIIT publishes about 24-33 days after the "
+    "period end): reload MIIT software statistics and rebuild what depends on them, for the "
+    "week of the 25th. Skips like the weekly schedule. Stopped by default.",
+)

@@ -102,26 +102,12 @@ def write_page(
     (folder / f"{stem}.html").write_text(page, encoding="utf-8")
 
 
-def published_version(site: Path, published: Path | None = None) -> str | None:
-    """The version id of the published marts: their manifest.json (publishing/publish.py).
-
-    `published` defaults to the published link beside the site (site_dir): the one link in the
-    site's parent folder to a version directory named by its manifest's version."""
-
-    def version(path: Path) -> str | None:
-        try:
-            return json.loads((path / "manifest.json").read_text())["version"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-    if published is not None:
-        return version(published)
-    found = {
-        version(p)
-        for p in site.parent.iterdir()
-        if p.is_symlink() and version(p) == p.resolve().name
-    }
-    return found.pop() if len(found) == 1 else None
+def published_version(published: Path) -> str | None:
+    """The version id of the published marts: their manifest.json (publishing/publish.py)."""
+    try:
+        return json.loads((published / "manifest.json").read_text())["version"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -205,17 +191,15 @@ def build_briefs(rows: list[dict], week: WeekData) -> list[Brief]:
         return list(pool.map(_build_in_worker, rows))
 
 
-def write_week(
-    week: WeekData, site: Path, gx_docs: Path, published: Path | None = None
-) -> WrittenWeek:
+def write_week(week: WeekData, site: Path, gx_docs: Path, published: Path) -> WrittenWeek:
     """Write every brief of the week and its index page, then swap the week's folder in.
 
-    `published`: the published marts the briefs go with (default: the link beside `site`)."""
+    `published`: the published marts the briefs go with (their version is in the footer)."""
     final = site / formats.day(week.week_end_date)
     staging = site / f".{final.name}.{uuid.uuid4().hex[:6]}.partial"
     (staging / "img").mkdir(parents=True)
     facts = Footer(
-        version=published_version(site, published),
+        version=published_version(published),
         source=week.source,
         generated_at=datetime.now(UTC),
         previous_week=week.previous_week,

@@ -16,7 +16,7 @@ export GX_ANALYTICS_ENABLED := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export TQDM_DISABLE := 1
 
-.PHONY: install run test dev lint format validate sample clean publish
+.PHONY: install run test test-slow dev lint format validate sample clean publish
 
 $(BIN)/sectorpulse: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,8 +39,11 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 run: install  ## materialise every asset on the bundled sample and print one brief
 	$(BIN)/sectorpulse run --source $(SOURCE) --industry $(INDUSTRY)
 
-test: install lint $(CHROMIUM)  ## the whole test suite (sockets blocked)
+test: install lint $(CHROMIUM)  ## lint + every test but the slow ones (sockets blocked)
 	$(BIN)/pytest
+
+test-slow: install $(CHROMIUM)  ## the slow tests `make test` leaves out (CI runs both)
+	$(BIN)/pytest -m slow
 
 lint: install  ## ruff (format + check), import-linter (layers, no cycles) and sqlfluff
 	$(BIN)/ruff format --check .
@@ -74,4 +77,4 @@ bench: install  ## synthetic markets at the sample's size and 5,000 stocks x 10 
 	$(BIN)/python -m bench.run --sizes sample,full
 
 bench-smoke: install  ## the bench at tiny size: pipeline, pandas and SQL floor give the same numbers
-	$(BIN)/pytest tests/test_bench_equivalence.py -q
+	$(BIN)/pytest tests/test_bench_equivalence.py -q -m slow

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ingestion.paths import DBT_PROJECT_DIR
+from ingestion.industries import SW_L1_SEED
 
 MIN_OBS_PER_YEAR = 200  # dbt var percentile_min_obs_per_year
 MOVERS_N = 5  # dbt var movers_n
@@ -82,7 +82,7 @@ def industry_weekly_returns(raw: Path, weeks: pd.DataFrame) -> pd.DataFrame:
 
 
 def l1_industries() -> pd.DataFrame:
-    return pd.read_csv(DBT_PROJECT_DIR / "seeds" / "sw_l1_industries.csv", dtype=str)
+    return pd.read_csv(SW_L1_SEED, dtype=str)
 
 
 def memberships(raw: Path) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.paths import DBT_PROJECT_DIR
+from ingestion.industries import SW_L1_SEED
 
 MIN_OBS_PER_YEAR = 200  # dbt var percentile_min_obs_per_year
 MOVERS_N = 5  # dbt var movers_n
@@ -211,7 +211,7 @@ def run(raw: Path, out: Path) -> dict[str, float]:
         )
     con.execute(
         "CREATE TEMP TABLE l1 AS SELECT * FROM read_csv($seed, all_varchar = true)",
-        {"seed": str(DBT_PROJECT_DIR / "seeds" / "sw_l1_industries.csv")},
+        {"seed": str(SW_L1_SEED)},
     )
     con.execute(SQL)
     out.mkdir(parents=True, exist_ok=True)

@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 
 from ingestion.bulk import SidecarSink, sidecar_dir
+from ingestion.industries import SW_L1_SEED
 from ingestion.miit import load_curated_stats
-from ingestion.paths import DBT_PROJECT_DIR, SAMPLE_SNAPSHOT
+from ingestion.paths import SAMPLE_SNAPSHOT
 from ingestion.snapshot import SHANGHAI, Snapshot
 from ingestion.specs import SPECS, Call, RunWindow
 
@@ -101,7 +102,7 @@ def trading_calendar() -> tuple[date, ...]:
 
 def sw_universe() -> tuple[pd.DataFrame, pd.DataFrame]:
     """(L1, L2) SW indices: L1 from the dbt seed (with industry codes), L2 from the sample."""
-    l1 = pd.read_csv(DBT_PROJECT_DIR / "seeds" / "sw_l1_industries.csv", dtype=str)
+    l1 = pd.read_csv(SW_L1_SEED, dtype=str)
     l2, _ = Snapshot(SAMPLE_SNAPSHOT).read(
         "sw_index_spot", Call("index_realtime_sw", {"symbol": "二级行业"})
     )

@@ -270,6 +270,8 @@ def load_calls(
     ingestion.errors refuse raise InputRejected before anything is written.
     """
     started = time.perf_counter()
+    if spec.optional:  # a snapshot without the dataset loads none of it
+        calls = [call for call in calls if snapshot.has(spec.name, call)]
     planned = planned_entries(snapshot, spec, calls)
     with_rows = [p for p in planned if not no_data(p.entry.rows, len(p.entry.columns))]
     paths = [str(p.path) for p in with_rows]

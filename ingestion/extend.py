@@ -11,7 +11,8 @@ What each dataset gets (EXTENDS):
 - csv or derived: the user's rows when given, else derived from the new bars
   (sw_index_valuation from SW L1 closes, stock_valuation from qfq closes);
 - derived: sw_index_spot, the quote of the last bar of each index;
-- carried: the rest (calendar, classification, names, MIIT), as they are.
+- carried: the rest (calendar, classification, names, name changes when present, MIIT), as
+  they are.
 """
 
 from __future__ import annotations
@@ -294,6 +295,8 @@ class _Extender:
         frames = []
         for call in calls:
             frame, entry = self.earlier(dataset, call)
+            if entry is None and SPECS[dataset].optional:
+                continue  # a dataset the source lacks stays absent
             if entry is None or entry.call != call:
                 raise ExtendError(
                     f"dataset {dataset}: the source snapshot has no entry for "

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
-from ingestion.http import Net, run_net
+from ingestion.http import Net, NetConfig
 from ingestion.live import Caller, NoDataError, is_no_data, resolve_function
 from ingestion.recorder import Recorder, Universe, default_store, universe_from_env
 from ingestion.snapshot import Fetched, Snapshot
@@ -54,7 +54,7 @@ class LiveFetcher:
     ):
         self._as_of = as_of
         self.store = store or Snapshot(default_store())
-        self.net = net or run_net()
+        self.net = net or Net(NetConfig.from_env())
         if universe == "env":
             universe = universe_from_env(WEEKLY_INDUSTRIES if weekly else "all")
         self.recorder = Recorder(

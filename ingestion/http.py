@@ -16,15 +16,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 # Upstream host suffix -> (group, minimum seconds between two requests to one host). Budgets and
 # the breaker work per group; the first matching suffix wins.
 HOST_GROUPS: tuple[tuple[str, str, float], ...] = (
     ("swsresearch.com", "sw", 4.0),
     ("datacenter-web.eastmoney.com", "datacenter", 1.0),
+    ("search-api-web.eastmoney.com", "news", 1.5),  # stock_news_em: its own budget
     ("eastmoney.com", "eastmoney", 1.5),  # push2his (klines) and push2 (quotes)
     ("legulegu.com", "legulegu", 3.0),
     ("sina.com.cn", "sina", 2.0),
@@ -45,8 +44,10 @@ BUDGET_POOLS: Mapping[str, str] = {"datacenter": "eastmoney"}
 # Per-run request budgets, by group, pool or `total`. A weekly run must stay small (SW bans for
 # 8 h or more, Eastmoney after bursts); a backfill spans several runs and resumes where the
 # budget stopped it (SW Computer's 334 klines and 334 valuations fit one backfill run).
-WEEKLY_BUDGETS: Mapping[str, int] = {"sw": 10, "eastmoney": 400}
-BACKFILL_BUDGETS: Mapping[str, int] = {"sw": 200, "eastmoney": 1000}
+# `news` (Eastmoney's search, stock_news_em): at most NEWS_CALLS_PER_RUN (20) calls are planned,
+# plus 5 for retries; it stays outside the `eastmoney` pool so news never takes a valuation refresh.
+WEEKLY_BUDGETS: Mapping[str, int] = {"sw": 10, "eastmoney": 400, "news": 25}
+BACKFILL_BUDGETS: Mapping[str, int] = {"sw": 200, "eastmoney": 1000, "news": 25}
 
 # What to do when a group is blocked, for the error message.
 ADVICE: Mapping[str, str] = {
@@ -56,6 +57,7 @@ ADVICE: Mapping[str, str] = {
     "and solve the captcha), raise the throttle (SECTORPULSE_THROTTLE=eastmoney=3) and rerun",
     "datacenter": "Eastmoney's datacenter blocks bursts: wait an hour, raise the throttle "
     "(SECTORPULSE_THROTTLE=datacenter=2) and rerun",
+    "news": "Eastmoney's search blocks bursts: wait an hour and rerun",
     "legulegu": "legulegu answers 403 when it blocks an IP: wait a few hours and rerun",
     "sina": "Sina blocks bulk use: wait an hour and rerun",
     "csindex": "csindex.com.cn is unreachable: rerun later",
@@ -417,29 +419,3 @@ def _curl_not_set() -> object:
         return NOT_SET
     except ImportError:
         return None
-
-
-_RUN_NET: tuple[date, Net] | None = None
-
-
-def run_net() -> Net:
-    """The Net of the current run, created from the environment on first use.
-
-    One run is one process: `sectorpulse run` and the Dagster jobs (in-process executor) run every
-    asset of a run in one process, and each raw asset builds its own fetcher, so the run's budgets
-    and counts live here, process-wide. A new (Shanghai) day starts a new Net, so a long-lived
-    process does not carry budgets from one weekly run into the next. Two runs at once in one
-    process would share it; a run spread over several processes would get one budget per process.
-    """
-    global _RUN_NET
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    if _RUN_NET is None or _RUN_NET[0] != today:
-        _RUN_NET = (today, Net(NetConfig.from_env()))
-    return _RUN_NET[1]
-
-
-def reset_run_net(net: Net | None = None) -> Net:
-    """Start a new run (a fresh Net, or the one given) and return it."""
-    global _RUN_NET
-    _RUN_NET = (datetime.now(ZoneInfo("Asia/Shanghai")).date(), net or Net(NetConfig.from_env()))
-    return _RUN_NET[1]

@@ -34,6 +34,7 @@ import pandas as pd
 from ingestion.dbt_vars import lookback_weeks as dbt_lookback_weeks
 from ingestion.drift import SchemaDrift
 from ingestion.http import BACKFILL_BUDGETS, BUDGET_POOLS, LiveError, Net, NetConfig, group_of
+from ingestion.industries import SW_L1_INDEX_BY_INDUSTRY
 from ingestion.live import (
     Caller,
     NoDataError,
@@ -42,7 +43,7 @@ from ingestion.live import (
     is_no_data,
     resolve_function,
 )
-from ingestion.paths import DATA_DIR, DBT_PROJECT_DIR
+from ingestion.paths import DATA_DIR
 from ingestion.snapshot import SHANGHAI, Entry, Provenance, Snapshot
 from ingestion.specs import LOCAL_FUNCTIONS, SPECS, Call, DatasetSpec, RunWindow, fetch_order
 
@@ -145,12 +146,11 @@ class Universe:
         text = (text or "all").replace(" ", "")
         if text.lower() == "all":
             return None
-        seed = pd.read_csv(DBT_PROJECT_DIR / "seeds" / "sw_l1_industries.csv", dtype=str)
-        by_index = dict(zip(seed["index_code"], seed["industry_code"], strict=True))
+        by_index = {index: industry for industry, index in SW_L1_INDEX_BY_INDUSTRY.items()}
         prefixes = []
         for code in text.split(","):
             industry = by_index.get(code, code)
-            if industry not in set(seed["industry_code"]):
+            if industry not in SW_L1_INDEX_BY_INDUSTRY:
                 raise ValueError(f"unknown SW L1 industry {code!r}: use e.g. 801750 or 710000")
             prefixes.append(industry[:2])
         return cls(text, tuple(sorted(set(prefixes))))

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
+
+from ingestion.industries import SW_L1_INDEX_BY_INDUSTRY
+from ingestion.paths import DBT_PROJECT_DIR
 
 KINDS = ("str", "date", "float", "int")
 
@@ -91,6 +94,9 @@ class DatasetSpec:
     fallbacks: tuple[Fallback, ...] = ()  # tried in order when live `function` fails or is blocked
     max_age_days: int = 0  # live: reuse a recorded call without dates this long (0: one day)
     date_column: str | None = None  # the column that dates a row: bars on trading days, rebuilds
+    # A snapshot may lack the dataset (the bundled sample has no name changes): replay then
+    # loads none of its calls, and the models fall back as docs/metrics.md says. Live fetches it.
+    optional: bool = False
 
     @property
     def runs_after(self) -> tuple[str, ...]:
@@ -277,6 +283,73 @@ def _plan_stock_valuation(window: RunWindow, upstream: Upstream) -> list[Call]:
     return [Call("stock_value_em", {"symbol": symbol}) for symbol in _classified_symbols(upstream)]
 
 
+# -- company news: the week's movers and the analyst's key companies ----------------------------
+
+# Calls a run plans at most, one request each: the key companies first, then the movers, best and
+# worst alternately. The `news` budget (ingestion.http) leaves room for retries on top.
+NEWS_CALLS_PER_RUN = 20
+NEWS_MOVERS = 5  # per side and industry, as dbt's var movers_n
+
+
+def _key_companies() -> pd.DataFrame:
+    return pd.read_csv(DBT_PROJECT_DIR / "seeds" / "key_companies.csv", dtype=str)
+
+
+def weekly_moves(bars: pd.DataFrame, as_of: date) -> pd.Series:
+    """Symbol -> the week's return from stock_zh_a_hist's qfq closes: the last close of the
+    calendar week of `as_of` (up to it) over the last close before its Monday. Only for picking
+    whose news to fetch: the marts rank the movers themselves (mart_industry_movers)."""
+    if bars.empty:
+        return pd.Series(dtype="float64")
+    day = pd.to_datetime(bars["日期"]).dt.date
+    monday = as_of - timedelta(days=as_of.weekday())
+    closes = bars.assign(_day=day).sort_values(["股票代码", "_day"])
+    last = closes[(closes["_day"] >= monday) & (closes["_day"] <= as_of)]
+    base = closes[closes["_day"] < monday]
+    moves = last.groupby("股票代码")["收盘"].last() / base.groupby("股票代码")["收盘"].last() - 1
+    return moves.dropna()
+
+
+def _plan_stock_news(window: RunWindow, upstream: Upstream) -> list[Call]:
+    """stock_news_em for the key companies of the followed industries (seed key_companies), then
+    the NEWS_MOVERS best and worst weekly movers of each industry in the raw bars already loaded,
+    at most NEWS_CALLS_PER_RUN symbols (docs/live-mode.md)."""
+    classification = upstream["sw_classification"]
+    started = pd.to_datetime(classification["start_date"]).dt.date <= window.as_of
+    industry = (  # SW L1 (first two digits of the industry code) as of the week's end
+        classification[started.to_numpy()]
+        .sort_values(["symbol", "start_date"])
+        .groupby("symbol")["industry_code"]
+        .last()
+        .astype(str)
+        .str[:2]
+    )
+    prefix_of = {index: industry[:2] for industry, index in SW_L1_INDEX_BY_INDUSTRY.items()}
+    followed = set(industry)
+    keys = _key_companies()
+    key_symbols = [
+        symbol
+        for symbol, index_code in zip(keys["symbol"], keys["index_code"], strict=True)
+        if prefix_of.get(index_code) in followed
+    ]
+    moves = weekly_moves(upstream["stock_daily"], window.as_of)
+    ranked = pd.DataFrame({"move": moves, "industry": industry.reindex(moves.index)}).dropna()
+    ranked = ranked.rename_axis("symbol").reset_index().sort_values("symbol")
+    by_industry = ranked.groupby("industry")["move"]
+    ranked["top"] = by_industry.rank(method="first", ascending=False)
+    ranked["bottom"] = by_industry.rank(method="first", ascending=True)
+    movers = [  # (position, side, industry, symbol): every industry's first positions first
+        (getattr(row, side), side, row.industry, row.symbol)
+        for side in ("top", "bottom")
+        for row in ranked[ranked[side] <= NEWS_MOVERS].itertuples()
+    ]
+    symbols = [*key_symbols, *(symbol for *_, symbol in sorted(movers))]
+    return [
+        Call("stock_news_em", {"symbol": symbol})
+        for symbol in list(dict.fromkeys(symbols))[:NEWS_CALLS_PER_RUN]
+    ]
+
+
 SPECS: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in [
@@ -394,6 +467,25 @@ SPECS: dict[str, DatasetSpec] = {
             description="Current A-share names (ST status is read from the name).",
         ),
         DatasetSpec(
+            name="stock_name_changes",
+            date_column="变更日期",
+            function="stock_info_sz_change_name",
+            columns={
+                "变更日期": "date",
+                "证券代码": "str",
+                "证券简称": "str",
+                "变更前简称": "str",
+                "变更后简称": "str",
+            },
+            # SZSE's dated 简称 changes (ST and *ST marks included). akshare has no dated history
+            # for Shanghai or Beijing: stock_info_change_name (Sina) lists past names undated.
+            plan=_single("stock_info_sz_change_name", symbol="简称变更"),
+            host="www.szse.cn",
+            grain=("证券代码", "变更日期", "变更前简称", "变更后简称"),
+            optional=True,
+            description="Shenzhen's dated short-name changes: names, and so ST status, as of a day.",
+        ),
+        DatasetSpec(
             name="stock_daily",
             date_column="日期",
             function="stock_zh_a_hist",
@@ -446,6 +538,27 @@ SPECS: dict[str, DatasetSpec] = {
             fetched_after=("stock_daily",),
             call_args_in_frame=("symbol",),
             description="Daily total market cap and PE(TTM) of each classified stock.",
+        ),
+        DatasetSpec(
+            name="stock_news",
+            function="stock_news_em",
+            columns={
+                "关键词": "str",
+                "新闻标题": "str",
+                "新闻内容": "str",
+                "发布时间": "str",
+                "文章来源": "str",
+                "新闻链接": "str",
+            },
+            plan=_plan_stock_news,
+            host="search-api-web.eastmoney.com",
+            grain=("关键词", "新闻链接"),
+            empty_ok=True,  # a quiet stock has no headlines
+            depends_on=("sw_classification", "stock_daily"),
+            # The bundled sample holds no news: replay loads none, and the brief says so.
+            optional=True,
+            description="The latest headlines (up to 10 per call, Eastmoney search) of the "
+            "week's top and bottom movers and the key companies.",
         ),
         DatasetSpec(
             name="miit_software_stats",

@@ -229,22 +229,27 @@ BUILDS_TABLE = f"{RAW_SCHEMA}._builds"  # one row per dbt build that succeeded
 
 @dataclass(frozen=True)
 class Build:
-    """A successful dbt build: raw rows loaded after `started_at` are not in its marts, and
-    `last_week` (a Monday) is the last week it served."""
+    """A successful dbt build: raw rows loaded after `started_at` are not in its marts,
+    `last_week` (a Monday) is the last week it served, and `models` a digest of the dbt code
+    that built it (None: recorded before builds carried one)."""
 
     started_at: datetime
     last_week: date
+    models: str | None = None
 
 
 def record_build(db_path: str | Path, run_id: str, build: Build) -> None:
     with connect(db_path) as con:
         con.execute(
             f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} "
-            "(run_id VARCHAR, started_at TIMESTAMP, last_week DATE)"
+            "(run_id VARCHAR, started_at TIMESTAMP, last_week DATE, models VARCHAR)"
         )
+        # A warehouse built before builds carried their code's digest.
+        con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS models VARCHAR")
         con.execute(
-            f"INSERT INTO {BUILDS_TABLE} VALUES (?, ?, ?)",
-            [run_id, build.started_at, build.last_week],
+            f"INSERT INTO {BUILDS_TABLE} (run_id, started_at, last_week, models) "
+            "VALUES (?, ?, ?, ?)",
+            [run_id, build.started_at, build.last_week, build.models],
         )
 
 
@@ -253,8 +258,11 @@ def last_build(db_path: str | Path) -> Build | None:
     if not has_relation(db_path, RAW_SCHEMA, "_builds"):
         return None
     with connect(db_path, read_only=True) as con:
+        columns = {r[0] for r in con.execute(f"DESCRIBE {BUILDS_TABLE}").fetchall()}
+        models = "models" if "models" in columns else "NULL"
         rows = con.execute(
-            f"SELECT started_at, last_week FROM {BUILDS_TABLE} ORDER BY started_at DESC LIMIT 1"
+            f"SELECT started_at, last_week, {models} FROM {BUILDS_TABLE} "
+            "ORDER BY started_at DESC LIMIT 1"
         ).fetchall()
     return Build(*rows[0]) if rows else None
 

@@ -1,5 +1,6 @@
 """Assets: one per raw dataset, the dbt project, and the BI publish."""
 
+import hashlib
 import json
 import sys
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from orchestration.build_state import mark_building, mark_validated
 from orchestration.partitions import week_bounds, weekly_backfill, weekly_partitions
 from orchestration.resources import PipelineSettings
 from orchestration.scope import RunScope, entry_of, launch_tags, run_scope
+from orchestration.weeks import FIRST_WEEK
 from publishing.publish import publish_marts
 from quality import RawReference, SuiteResult, publish_suite_docs, validate_raw
 from quality.batches import combine_results
@@ -196,7 +198,9 @@ raw_assets = [build_raw_asset(spec) for spec in SPECS.values()]
 
 def dbt_executable() -> str:
     """The venv's dbt, whether or not the venv is on PATH, ended with its parent (kill -9)."""
-    return dbt_child.executable(Path(sys.executable).parent / "dbt")
+    return dbt_child.executable(
+        Path(sys.executable).parent / "dbt", paths.DBT_PROJECT_DIR / "target"
+    )
 
 
 DBT_OUTPUT_FOLDERS = {"target", "logs", "dbt_packages"}  # written by dbt, not parsed
@@ -257,23 +261,51 @@ def is_full_refresh(context: dg.AssetExecutionContext | dg.AssetCheckExecutionCo
     return run is not None and run.tags.get(FULL_REFRESH_TAG) == "true"
 
 
-def is_full_build(context: dg.AssetExecutionContext, warehouse: Path) -> bool:
-    """Whether this run's dbt build rebuilds every row: asked for with the run tag, or the
-    warehouse has never been built. Recorded as the run tag, so the GX checks downstream
-    validate every row too, not only the weeks an incremental build rebuilt."""
+def models_digest(manifest_path: Path) -> str:
+    """A digest of the dbt code a build runs: every model's and seed's SQL, config and contract,
+    the project's macros, and dbt_project.yml (its vars)."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    project = manifest["metadata"]["project_name"]
+    parts = [
+        json.dumps([uid, node["checksum"], node["config"], node.get("contract")], sort_keys=True)
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed")
+    ]
+    parts += [
+        json.dumps([uid, macro["macro_sql"]])
+        for uid, macro in manifest["macros"].items()
+        if macro["package_name"] == project
+    ]
+    parts.append((paths.DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()[:16]
+
+
+def full_build_reason(context: dg.AssetExecutionContext, warehouse: Path, models: str) -> str:
+    """Why this run's dbt build rebuilds every row ("" when it need not): asked for with the run
+    tag, the warehouse never built, or built by other dbt code (a changed model keeps no old
+    row consistent with it). Recorded as the run tag, so the GX checks downstream validate
+    every row too, not only the weeks an incremental build rebuilt."""
     if is_full_refresh(context):
-        return True
-    if has_relation(warehouse, "staging", FIRST_BUILT_MODEL):
-        return False
+        return "asked for"
+    previous = last_build(warehouse)
+    if not has_relation(warehouse, "staging", FIRST_BUILT_MODEL):
+        reason = "the warehouse's first build"
+    elif previous is not None and previous.models != models:
+        reason = "the dbt models changed since the last build"
+    else:
+        return ""
     context.instance.add_run_tags(context.run_id, {FULL_REFRESH_TAG: "true"})
-    return True
+    return reason
 
 
-def decide_scope(context: dg.AssetExecutionContext, warehouse: Path, source: str) -> RunScope:
+def decide_scope(
+    context: dg.AssetExecutionContext, warehouse: Path, source: str, models: str
+) -> RunScope:
     """The run's scope (orchestration.scope), decided once by the dbt step and recorded as run
-    tags for the checks downstream. A first build of the warehouse is full."""
+    tags for the checks downstream."""
     weeks = context.partition_key_range
-    full = is_full_build(context, warehouse)
+    reason = full_build_reason(context, warehouse, models)
+    full = bool(reason)
     previous = None if full else last_build(warehouse)
     changed = changed_since(warehouse, list(SPECS.values()), previous) if previous else None
     scope = run_scope(
@@ -290,7 +322,7 @@ def decide_scope(context: dg.AssetExecutionContext, warehouse: Path, source: str
     if changed is not None:
         context.log.info(f"raw rows dated from {changed} changed since the last build")
     context.log.info(
-        "full build: every row" if scope.full else f"rebuilding from {scope.rebuild_since}"
+        f"full build ({reason}): every row" if full else f"rebuilding from {scope.rebuild_since}"
     )
     return scope
 
@@ -318,15 +350,20 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         # The marts are unvalidated from here until published_marts runs after every check.
         warehouse = settings.warehouse()
         mark_building(warehouse, context.run_id, context.partition_keys)
-        scope = decide_scope(context, warehouse, settings.resolved_source())
+        models = models_digest(project.manifest_path)
+        scope = decide_scope(context, warehouse, settings.resolved_source(), models)
         # dbt unit tests pin the SQL, not the data: the test suite runs them (tests/test_dbt_unit.py).
         build = ["build", "--exclude-resource-type", "unit_test"]
         # The profile takes the run's warehouse from var `warehouse` (dbt_project/profiles.yml).
-        dbt_vars = {"warehouse": str(warehouse.resolve()), **scope.dbt_vars()}
+        dbt_vars = {
+            "warehouse": str(warehouse.resolve()),
+            "first_week": FIRST_WEEK.isoformat(),  # the marts hold the partitions' weeks only
+            **scope.dbt_vars(),
+        }
         build += [*(["--full-refresh"] if scope.full else []), "--vars", json.dumps(dbt_vars)]
         started_at = datetime.now(UTC).replace(tzinfo=None)
         yield from dbt.cli(build, context=context, target_path=DBT_RUN_TARGET).stream()
-        record_build(warehouse, context.run_id, Build(started_at, scope.last_week))
+        record_build(warehouse, context.run_id, Build(started_at, scope.last_week, models))
 
     return sectorpulse_dbt
 

@@ -141,7 +141,7 @@ def guarded(func: F) -> F:
 
 def resolve_industry(value: str) -> str:
     """The SW L1 index code of a code or a name (`801750` or `计算机`)."""
-    from quality.reference import SW_L1_INDUSTRIES
+    from ingestion.industries import SW_L1_INDUSTRIES
 
     text = value.strip()
     if text in SW_L1_INDUSTRIES:
@@ -299,16 +299,14 @@ def run_week(
 ) -> RunReport:
     """Materialise every asset for one weekly partition, or for the partition range from
     `first_week` to `week` in one run (briefs=False: all but the briefs)."""
-    from ingestion.http import reset_run_net
     from orchestration.assets import FULL_REFRESH_TAG, prepare_dbt_manifest
     from orchestration.briefs import weekly_briefs
     from orchestration.definitions import build_definitions
     from orchestration.run_lock import warehouse_tag
     from orchestration.scope import launch_tags, partition_range_tags
 
-    reset_run_net()  # live request budgets and counts are per run, as in a run's own process
     prepare_dbt_manifest()
-    day = week or settings.fetcher().window().as_of
+    day = week or source_range(settings.resolved_source()).last
     key = week_key(day)
     first = week_key(first_week) if first_week else key
     definitions = build_definitions(settings)
@@ -377,7 +375,11 @@ def print_steps(report: RunReport) -> None:
 # -- saying what failed and where ----------------------------------------------------------------
 
 # Dagster wraps an exception raised in a step in these; the user's error is their cause.
-_WRAPPERS = {"DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"}
+_WRAPPERS = {
+    "DagsterExecutionStepExecutionError",
+    "DagsterUserCodeExecutionError",
+    "DagsterResourceFunctionError",
+}
 PUBLISH_STEP = "published__marts"  # the step of the published marts asset
 _EXAMPLES = 3  # example rows (or failure lines) shown per failed check
 
@@ -398,13 +400,21 @@ def describe_error(info: Any) -> str:
     return _one_line(message)
 
 
+# A run can fail outside any step too: a resource that cannot start (a bad setting), the job.
+FAILURE_EVENTS = ("STEP_FAILURE", "RESOURCE_INIT_FAILURE", "RUN_FAILURE")
+
+
 def step_errors(events: list[Any]) -> list[StepError]:
-    errors = []
+    errors: list[StepError] = []
     for event in events:
-        if event.event_type_value != "STEP_FAILURE":
+        if event.event_type_value not in FAILURE_EVENTS:
             continue
         info = getattr(event.event_specific_data, "error", None)
-        errors.append(StepError(event.step_key, describe_error(info) if info else "failed"))
+        if info is None and event.event_type_value == "RUN_FAILURE":
+            continue  # "steps failed": the steps' own errors say why
+        error = StepError(event.step_key or "run", describe_error(info) if info else "failed")
+        if error not in errors:
+            errors.append(error)
     return errors
 
 

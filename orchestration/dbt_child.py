@@ -1,28 +1,40 @@
-"""The dbt executable to give dagster-dbt: dbt under a parent-death signal (dbt_child.sh).
+"""The dbt executable to give dagster-dbt: dbt under a parent-death signal.
 
 dagster-dbt starts dbt with `subprocess.Popen`, in the run's process group and with no way to
-pass a `preexec_fn`. Killing the whole group ends dbt with the run; killing the run's pid alone
-would orphan it, and the orphan would finish an unvalidated build while holding DuckDB's lock.
-The wrapper makes the kernel kill dbt when the process that started it dies (even by kill -9).
+pass a `preexec_fn` or an environment. Killing the whole group ends dbt with the run; killing the
+run's pid alone would orphan it, and the orphan would finish an unvalidated build while holding
+DuckDB's lock. The wrapper makes the kernel kill dbt when the process that started it dies (even
+by kill -9). It names its dbt in its own text, so nothing is passed through the environment.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from pathlib import Path
 
-WRAPPER = Path(__file__).with_name("dbt_child.sh")
-ENV = "SECTORPULSE_DBT_EXECUTABLE"  # the dbt the wrapper execs
+# setpriv (util-linux) sets the signal, then execs dbt. The parent is checked once the signal
+# is set: had it died before, nothing would send it.
+WRAPPER = """#!/bin/sh
+# Written by orchestration/dbt_child.py: {dbt}, ended with the process that started it.
+exec setpriv --pdeathsig KILL -- /bin/sh -c \\
+    '[ "$PPID" = "$0" ] || {{ echo "dbt not started: its parent $0 has ended" >&2; exit 1; }}; \\
+exec "$@"' "$PPID" {dbt} "$@"
+"""
 
 
-def executable(dbt: str | Path) -> str:
-    """The wrapper, told to exec `dbt` (through the environment dbt's subprocess inherits).
-
-    Without setpriv (util-linux; not on macOS) this is `dbt` itself: a process-group kill still
-    ends it.
-    """
-    if shutil.which("setpriv") is None or not os.access(WRAPPER, os.X_OK):
+def executable(dbt: str | Path, folder: Path) -> str:
+    """A wrapper of `dbt` in `folder` (written when missing or naming another dbt), or, without
+    setpriv (macOS), `dbt` itself: a process-group kill still ends it."""
+    if shutil.which("setpriv") is None:
         return str(dbt)
-    os.environ[ENV] = str(dbt)
-    return str(WRAPPER)
+    wrapper = folder / "dbt_child"
+    text = WRAPPER.format(dbt=shlex.quote(str(dbt)))
+    if not wrapper.is_file() or wrapper.read_text() != text:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = wrapper.with_name(f"{wrapper.name}.{os.getpid()}.partial")
+        partial.write_text(text)
+        partial.chmod(0o755)
+        partial.replace(wrapper)  # atomic: a concurrent run sees the old or the new wrapper
+    return str(wrapper)

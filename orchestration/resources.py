@@ -6,18 +6,27 @@ import os
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from ingestion import paths
 from ingestion.fetcher import Fetcher, make_fetcher
 
 
 class PipelineSettings(dg.ConfigurableResource):
-    """Where data comes from and goes to. Empty fields fall back to SECTORPULSE_* variables."""
+    """Where data comes from and goes to. Empty fields fall back to SECTORPULSE_* variables.
+
+    It also holds the run's fetcher: one per run, shared by every raw asset, so live request
+    budgets, counts, the breaker and the recorder last exactly one run (docs/live-mode.md).
+    """
 
     source: str = ""  # sample | live | record:<dir> | <snapshot dir>
     duckdb_path: str = ""
     published_dir: str = ""
     gx_dir: str = ""
+    _fetcher: Fetcher | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._fetcher = None  # a run starts with none; its first raw asset makes it
 
     @classmethod
     def in_folder(cls, root: Path, source: str = "sample") -> PipelineSettings:
@@ -33,7 +42,9 @@ class PipelineSettings(dg.ConfigurableResource):
         return self.source or os.environ.get("SECTORPULSE_SOURCE", "sample")
 
     def fetcher(self) -> Fetcher:
-        return make_fetcher(self.resolved_source())
+        if self._fetcher is None:
+            self._fetcher = make_fetcher(self.resolved_source())
+        return self._fetcher
 
     def warehouse(self) -> Path:
         return Path(self.duckdb_path) if self.duckdb_path else paths.duckdb_path()

@@ -49,7 +49,9 @@ def source_range(source: str) -> SourceRange:
         window = snap.window
     except SnapshotError as exc:
         raise UsageProblem(f"--source {source}: {exc}") from None
-    return SourceRange(f"snapshot {path}", window.stock_start, window.as_of, snapshot=True)
+    # The partitions (and so the marts) start at FIRST_WEEK, whatever the snapshot holds.
+    first = max(window.stock_start, FIRST_WEEK)
+    return SourceRange(f"snapshot {path}", first, window.as_of, snapshot=True)
 
 
 def check_week(text: str, source: SourceRange) -> date:

@@ -239,11 +239,32 @@ def key_companies(row: dict[str, Any]) -> list[dict[str, Any]]:
     return json.loads(row.get("key_companies") or "[]")
 
 
-def _stock(mover: dict[str, Any] | None) -> tuple[str, str]:
+def _stock(mover: dict[str, Any] | None, mark_current: bool = False) -> tuple[str, str]:
     if mover is None:
         return "", ""
     flag = " [ST]" if mover.get("is_st") else ""
-    return f"{mover['name']} ({mover['symbol']}){flag}", pct(mover["weekly_return"])
+    current = " †" if mark_current and not mover.get("is_name_point_in_time") else ""
+    return f"{mover['name']} ({mover['symbol']}){flag}{current}", pct(mover["weekly_return"])
+
+
+CURRENT_NAMES = (
+    "as of the names' fetch date (stock_info_a_code_name), not as of the week's end: no dated "
+    "name history covers {which} (akshare has it for Shenzhen only, docs/metrics.md)"
+)
+
+
+def _names_basis(movers: list[dict[str, Any]]) -> tuple[bool, list[str]]:
+    """Whether to mark movers whose name and ST flag are current (†), and the line saying so:
+    none when every name is as of the week, one sentence when none is."""
+    current = [m for m in movers if not m.get("is_name_point_in_time")]
+    if not current:
+        return False, []
+    if len(current) == len(movers):
+        return False, [
+            f"Names and [ST] flags are {CURRENT_NAMES.format(which='these stocks')}.",
+            "",
+        ]
+    return True, [f"† Name and [ST] flag {CURRENT_NAMES.format(which='this stock')}.", ""]
 
 
 def _percentile(row: dict[str, Any], prefix: str) -> str:
@@ -382,6 +403,54 @@ def _key_companies(row: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+NO_NEWS = "No company news recorded in this snapshot for this week's movers and key companies."
+
+
+def company_news(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The week's headlines of the movers and key companies, newest first (JSON column
+    `company_news`)."""
+    return json.loads(row.get("company_news") or "[]")
+
+
+def _cell(text: str | None) -> str:
+    """Text in a Markdown table cell: pipes and brackets escaped, one line."""
+    text = " ".join(str(text or "").split())
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
+
+
+def _company_news(row: dict[str, Any]) -> list[str]:
+    """Part 3 of a sell-side brief (公司动态): what was recorded, never more; without recorded
+    news, one line says so."""
+    lines = ["## Company news (公司动态)", ""]
+    items = company_news(row)
+    recorded = row.get("n_news_companies") or 0
+    if not recorded:
+        return [*lines, NO_NEWS, ""]
+    monday = formats.day(row["week_start_date"])
+    if not items:
+        return [
+            *lines,
+            f"No headline published in the week from {monday} for the {recorded} movers and "
+            "key companies whose news was recorded.",
+            "",
+        ]
+    lines += [
+        f"Headlines of the week's top and bottom movers and key companies published from "
+        f"{monday} (Monday) to the end of the week, newest first: Eastmoney's search, each "
+        "stock's latest 10 when it was fetched.",
+        "",
+        "| Time (Beijing) | Company | Source | Headline |",
+        "|---|---|---|---|",
+    ]
+    for item in items:
+        url = str(item["url"]).replace("<", "").replace(">", "")
+        lines.append(
+            f"| {str(item['published_at'])[:16]} | {_cell(item['name'])} ({item['symbol']}) "
+            f"| {_cell(item['publisher'])} | [{_cell(item['title'])}](<{url}>) |"
+        )
+    return [*lines, ""]
+
+
 def _valuation(row: dict[str, Any]) -> list[str]:
     lines = [
         f"## Valuation (as of {formats.day(row['valuation_date'])})",
@@ -430,15 +499,18 @@ def _movers_table(row: dict[str, Any]) -> list[str]:
         "| # | Top 5 | Return | Bottom 5 | Return |",
         "|---:|---|---:|---|---:|",
     ]
+    mark, basis = _names_basis(top + bottom)
     for i in range(max(len(top), len(bottom))):
-        best = _stock(top[i] if i < len(top) else None)
-        worst = _stock(bottom[i] if i < len(bottom) else None)
+        best = _stock(top[i] if i < len(top) else None, mark)
+        worst = _stock(bottom[i] if i < len(bottom) else None, mark)
         lines.append(f"| {i + 1} | {best[0]} | {best[1]} | {worst[0]} | {worst[1]} |")
     lines += [
         "",
         f"Not ranked: {row['n_new_listings']} new listings, {row['n_suspended']} suspended. "
-        f"{row['n_st']} members carry ST in their current name.",
+        f"{row['n_st']} members carry ST in their name (as of the week's end where dated name "
+        "history exists, else their current name).",
         "",
+        *basis,
     ]
     return lines
 
@@ -547,6 +619,7 @@ def build_brief(
             ]
     lines += _movers_table(row)
     lines += _key_companies(row)
+    lines += _company_news(row)
     section = SECTIONS.get(row.get("stats_source") or "")
     if section is not None:
         lines += [f"## {section.title}", "", *_sample_note(row, "stats")]

@@ -66,6 +66,7 @@ from quality.reference import (
 
 METADATA_PREFIX = "_"
 FIRST_SSE_TRADING_DAY = date(1990, 12, 19)
+NEWS_TIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"  # stock_news_em 发布时间, Beijing time
 
 
 def strip_metadata(frame: Frame) -> Frame:
@@ -432,6 +433,8 @@ _EXTRA: dict[str, list[Expect]] = {
         *not_null(["industry_code", "start_date"]),
     ],
     "stock_names": [matches("code", SIX_DIGITS), *not_null(["name"])],
+    # Every grain column is required; a change dated before SZSE opened (1990-12-01) is not one.
+    "stock_name_changes": [matches("证券代码", SIX_DIGITS), between("变更日期", date(1990, 12, 1))],
     "stock_daily": [
         matches("股票代码", SIX_DIGITS),
         *not_null(["开盘", "收盘", "最高", "最低", "成交量"]),
@@ -441,6 +444,14 @@ _EXTRA: dict[str, list[Expect]] = {
     ],
     # The market cap weights the industry PE; a row without it or its close is no valuation.
     "stock_valuation": [*not_null(["总市值", "当日收盘价"]), *positive(["总市值", "当日收盘价"])],
+    # A headline the brief lists needs a title, a publication time and a link.
+    "stock_news": [
+        matches("关键词", SIX_DIGITS),
+        *not_null(["新闻标题", "发布时间", "新闻链接"]),
+        matches("新闻标题", r"\S"),
+        matches("发布时间", NEWS_TIME),
+        matches("新闻链接", r"^https?://"),
+    ],
     "miit_software_stats": [
         in_set("period_type", MIIT_PERIOD_TYPES),
         in_set("metric", MIIT_METRICS),
@@ -458,6 +469,8 @@ _EXTRA: dict[str, list[Expect]] = {
 
 # Datasets whose grain is unique only within one call (the call arguments complete the key).
 _PER_CALL_GRAIN = {"stock_valuation"}
+# Datasets whose repeated rows staging drops: Eastmoney search can list one article twice.
+_DUPLICATES_DROPPED_IN_STAGING = {"stock_news"}
 
 _PARTS: dict[str, list[Part]] = {
     "sw_index_spot": [
@@ -620,7 +633,7 @@ def _main_part(spec: DatasetSpec) -> Part:
         *whole,
         *not_null(spec.grain),
     ]
-    if spec.name not in _PER_CALL_GRAIN:
+    if spec.name not in _PER_CALL_GRAIN | _DUPLICATES_DROPPED_IN_STAGING:
         expectations += unique_key(spec.grain)
     expectations += [e for e in extra if e.type not in _WHOLE_FRAME]
     return Part(

@@ -3,30 +3,18 @@ tolerances, known upstream exceptions, and the run reference (as_of, trading day
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 
-from ingestion.paths import DBT_PROJECT_DIR
-
-# The one copy of the SW (SW 2021) level-1 industries is dbt's seed: industry_code, index_code,
-# index_name. The suites, the CLI and publishing read it from here.
-SW_L1_SEED = DBT_PROJECT_DIR / "seeds" / "sw_l1_industries.csv"
-
-
-def _read_seed() -> list[dict[str, str]]:
-    with SW_L1_SEED.open(encoding="utf-8", newline="") as handle:
-        return [{k: v.strip() for k, v in row.items()} for row in csv.DictReader(handle)]
-
-
-_SEED = _read_seed()
-# index code -> name: the universe of the weekly brief.
-SW_L1_INDUSTRIES: dict[str, str] = {row["index_code"]: row["index_name"] for row in _SEED}
-SW_L1_CODES: tuple[str, ...] = tuple(sorted(SW_L1_INDUSTRIES))
-N_SW_L1 = len(SW_L1_CODES)  # 31
-# SW 2021 L1 industry code (xx0000) -> L1 index code, e.g. 710000 -> 801750.
-SW_L1_INDEX_BY_INDUSTRY: dict[str, str] = {row["industry_code"]: row["index_code"] for row in _SEED}
-SW_L1_INDUSTRY_CODES: tuple[str, ...] = tuple(sorted(SW_L1_INDEX_BY_INDUSTRY))
+# The one copy of the SW L1 industries is dbt's seed; the suites, the CLI and publishing read it
+# through ingestion.industries.
+from ingestion.industries import (  # noqa: F401 (re-exported)
+    N_SW_L1,
+    SW_L1_CODES,
+    SW_L1_INDEX_BY_INDUSTRY,
+    SW_L1_INDUSTRIES,
+    SW_L1_INDUSTRY_CODES,
+)
 
 
 def l1_industry_code(industry_code: str) -> str:

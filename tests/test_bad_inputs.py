@@ -28,7 +28,7 @@ import pytest
 from ingestion.fetcher import ReplayFetcher
 from ingestion.paths import SAMPLE_SNAPSHOT
 from ingestion.snapshot import Entry, MissingEntryError, Snapshot, UnreadableFile
-from ingestion.specs import SPECS, fetch_order
+from ingestion.specs import SPECS
 from orchestration.assets import Ingested, ingest_dataset
 
 OHLC = ["开盘", "收盘", "最高", "最低"]
@@ -394,14 +394,9 @@ def ingest(snapshot: Snapshot, dataset: str, warehouse: Path) -> Ingested:
 
 
 @pytest.fixture(scope="module")
-def base_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """The whole sample loaded once, raw step by raw step; every check passes."""
-    warehouse = tmp_path_factory.mktemp("bad_inputs") / "warehouse.duckdb"
-    snapshot = Snapshot(SAMPLE_SNAPSHOT)
-    for dataset in fetch_order():
-        ingested = ingest(snapshot, dataset, warehouse)
-        assert ingested.passed, ingested.message
-    return warehouse, raw_digest(warehouse)
+def base_warehouse(sample_run) -> tuple[Path, dict[str, str]]:
+    """The whole sample loaded (the session's shared sample run); every check passed."""
+    return sample_run.warehouse, raw_digest(sample_run.warehouse)
 
 
 def failure_tokens(ingested: Ingested) -> set[str]:
@@ -413,7 +408,18 @@ def failure_tokens(ingested: Ingested) -> set[str]:
     return tokens - {""}
 
 
-@pytest.mark.parametrize("kind", list(CASES))
+# One case per kind of defence runs in `make test`; every case runs in `make test-slow` (CI).
+FAST_CASES = {
+    "stock-x100-dormant",
+    "classification-999999",
+    "miit-yoy-vs-prior",
+    "manifest-key-outside",
+}
+
+
+@pytest.mark.parametrize(
+    "kind", [pytest.param(k, marks=[] if k in FAST_CASES else [pytest.mark.slow]) for k in CASES]
+)
 def test_bad_input_is_rejected(kind: str, base_warehouse, tmp_path: Path) -> None:
     case = CASES[kind]
     base, before = base_warehouse

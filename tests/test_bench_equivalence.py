@@ -13,6 +13,8 @@ from bench import baseline, floor, pipeline
 from bench.compare import MARTS, compare, is_equal
 from bench.run import FULL_AS_OF, NEXT_WEEK_END, SIZES, Paths, prepare
 
+pytestmark = pytest.mark.slow
+
 SEED = 7
 
 

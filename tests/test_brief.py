@@ -1,7 +1,7 @@
 """The weekly briefs of a sample run: one per L1 industry, and no number differing from its mart.
 
-One pipeline run (with the analyst figures in tests/fixtures/reconciliation) is shared by the
-brief, reconciliation and browser tests: `sample_brief_run` caches it in pytest's base temp dir.
+They read the session's shared sample run (conftest `sample_run`, with the analyst figures in
+tests/fixtures/reconciliation).
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.cli import run_week
-from orchestration.resources import PipelineSettings
 from publishing import formats
 from publishing.brief import reconciled
 from publishing.publish import PUBLISHED_DB
@@ -24,27 +22,9 @@ from publishing.publish import PUBLISHED_DB
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FIGURES = Path(__file__).parent / "fixtures" / "reconciliation"
 WEEK_END = "2025-01-24"
 # Every formatted number a brief writes: percentages, multiples and levels with 2 decimals, ranks.
 NUMBER = re.compile(r"[+-]?\d[\d,]*\.\d+%?x?|\b\d+/\d+\b")
-
-
-def settings_for(root: Path) -> PipelineSettings:
-    return PipelineSettings.in_folder(root, "sample")
-
-
-def sample_brief_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The root of one sample run, made once per test session."""
-    root = tmp_path_factory.getbasetemp() / "brief_run"
-    if not (root / "done").exists():
-        root.mkdir(exist_ok=True)
-        with pytest.MonkeyPatch.context() as env:
-            env.setenv("SECTORPULSE_PUBLISHED_FIGURES", str(FIGURES))
-            ok = run_week(settings_for(root), week=None).success
-        assert ok, "the sample run failed"
-        (root / "done").touch()
-    return root
 
 
 def brief_folder(root: Path) -> Path:
@@ -52,8 +32,8 @@ def brief_folder(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def run_root(tmp_path_factory) -> Path:
-    return sample_brief_run(tmp_path_factory)
+def run_root(sample_run) -> Path:
+    return sample_run.root
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_brief import WEEK_END, brief_folder, html_text, sample_brief_run
+from test_brief import WEEK_END, brief_folder, html_text
 from typer.testing import CliRunner
 
 from orchestration.cli import app
@@ -39,8 +39,8 @@ SAMPLE_AS_OF = "2025-01-24"  # data/sample/snapshot.json
 
 
 @pytest.fixture(scope="module")
-def run_root(tmp_path_factory) -> Path:
-    return sample_brief_run(tmp_path_factory)
+def run_root(sample_run) -> Path:
+    return sample_run.root
 
 
 @pytest.fixture(scope="module")

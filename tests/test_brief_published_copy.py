@@ -7,21 +7,20 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import duckdb
 import pytest
-from test_brief import sample_brief_run
+from conftest import FIGURES
 
 from publishing.publish import PUBLISHED_DB
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 COUNT = "SELECT count(*) FROM rpt_industry_weekly_brief"
 
 
-def test_bi_reads_the_published_copy_while_a_new_run_publishes(tmp_path_factory):
-    root = sample_brief_run(tmp_path_factory)
+def test_bi_reads_the_published_copy_while_a_new_run_publishes(sample_run, tmp_path):
+    root = sample_run.clone(tmp_path / "run")
     published = root / "published"
     before = published.resolve().name
     held = duckdb.connect(str(published / PUBLISHED_DB), read_only=True)  # a BI session, kept open
@@ -31,7 +30,7 @@ def test_bi_reads_the_published_copy_while_a_new_run_publishes(tmp_path_factory)
         "SECTORPULSE_DUCKDB": str(root / "warehouse.duckdb"),
         "SECTORPULSE_PUBLISHED_DIR": str(published),
         "SECTORPULSE_GX_DIR": str(root / "gx"),
-        "SECTORPULSE_PUBLISHED_FIGURES": str(Path(__file__).parent / "fixtures" / "reconciliation"),
+        "SECTORPULSE_PUBLISHED_FIGURES": str(FIGURES),
     }
     env["DAGSTER_HOME"] = str(root / "dagster_home")  # not the project's instance
     run = subprocess.Popen(

@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from test_brief import REPO_ROOT, brief_folder, sample_brief_run
+from test_brief import REPO_ROOT, brief_folder
 
 from publishing import formats
-from publishing.brief import load_brief_row, render_markdown
+from publishing.brief import NO_NEWS, load_brief_row, render_markdown
 from publishing.dictionary import TableDoc, mart_descriptions
 from publishing.publish import PUBLISHED_DB, publish_marts
 
@@ -31,8 +31,8 @@ TOLERANCE = 1e-9
 
 
 @pytest.fixture(scope="module")
-def run_root(tmp_path_factory) -> Path:
-    return sample_brief_run(tmp_path_factory)
+def run_root(sample_run) -> Path:
+    return sample_run.root
 
 
 @pytest.fixture(scope="module")
@@ -275,6 +275,16 @@ def test_the_new_sections_show_the_row(run_root, published):
         assert formats.yi(company["market_cap_yi"]) in key
     bank = (folder / "801780.md").read_text()
     assert "## Sub-industries (SW L2)" in bank and "重点公司" not in bank
+
+
+def test_the_sample_brief_says_it_has_no_company_news(run_root, published):
+    """The bundled sample holds no stock_news: one line says so, and nothing is invented."""
+    computer = (brief_folder(run_root) / "801750.md").read_text()
+    news = computer.split("## Company news (公司动态)")[1].split("## ")[0]
+    assert [line for line in news.splitlines() if line] == [NO_NEWS]
+    row = load_brief_row(published, "801750")
+    assert (row["company_news"], row["n_news_companies"]) == ("[]", 0)
+    assert NO_NEWS in render_markdown(row)  # the terminal brief (`sectorpulse brief`) too
 
 
 # -- comments in the published DuckDB -------------------------------------------------------------

@@ -1,14 +1,16 @@
 """The HTML briefs in a real browser: Debian's headless Chromium, driven over the DevTools protocol.
 
 `make test` installs /usr/bin/chromium (apt-get). The DevTools websocket is on 127.0.0.1, so these
-tests allow loopback connections through pytest-socket; the pages are file:// URLs, and Chromium
-starts with the flags that keep it off the network.
+tests allow loopback connections through pytest-socket; the pages are file:// URLs, Chromium
+starts with the flags that keep it off the network, and every tab is offline (DevTools network
+emulation), so a page that needs a CDN shows it here as failed loads and missing styles.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -19,10 +21,12 @@ from typing import Any
 
 import duckdb
 import pytest
-from test_brief import REPO_ROOT, brief_folder, sample_brief_run
+from test_brief import REPO_ROOT, brief_folder
 
 from publishing import formats
 from publishing.publish import PUBLISHED_DB
+from publishing.site import gx_docs_index
+from quality import MODEL_SUITES, RAW_SUITES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -40,6 +44,7 @@ FLAGS = [
     "--remote-debugging-port=0",  # Chromium picks a free port and writes it to DevToolsActivePort
 ]
 SCREENSHOTS = REPO_ROOT / "data" / "briefs" / "screenshots"  # gitignored, for people to look at
+SUITES = [f"raw.{d}" for d in RAW_SUITES] + [f"model.{m}" for m in MODEL_SUITES]
 PAGE_CHECK = """(() => {
   const images = [...document.images].map(i => ({
     alt: i.alt, loaded: i.complete && i.naturalWidth > 0 && i.naturalHeight > 0,
@@ -135,8 +140,16 @@ def open_page(browser: DevTools, path: Path, width: int = 1100) -> tuple[str, di
     """Open a file in a new tab; returns the tab's session and what the page shows."""
     target = browser.send("Target.createTarget", url="about:blank")["targetId"]
     session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-    for domain in ("Page", "Runtime", "Log"):
+    for domain in ("Page", "Runtime", "Log", "Network"):
         browser.send(f"{domain}.enable", session)
+    browser.send(
+        "Network.emulateNetworkConditions",
+        session,
+        offline=True,
+        latency=0,
+        downloadThroughput=-1,
+        uploadThroughput=-1,
+    )
     browser.send(
         "Emulation.setDeviceMetricsOverride",
         session,
@@ -148,10 +161,23 @@ def open_page(browser: DevTools, path: Path, width: int = 1100) -> tuple[str, di
     browser.events.clear()
     browser.send("Page.navigate", session, url=path.resolve().as_uri())
     browser.wait_for("Page.loadEventFired")
-    shown = browser.send(
-        "Runtime.evaluate", session, expression=PAGE_CHECK, returnByValue=True, awaitPromise=True
+    return session, evaluate(browser, session, PAGE_CHECK)
+
+
+def evaluate(browser: DevTools, session: str, expression: str) -> Any:
+    return browser.send(
+        "Runtime.evaluate", session, expression=expression, returnByValue=True, awaitPromise=True
     )["result"]["value"]
-    return session, shown
+
+
+def network_requests(browser: DevTools) -> list[str]:
+    """URLs the open tabs asked for since the last page was opened, but for files and data URIs."""
+    urls = [
+        e["params"]["request"]["url"]
+        for e in browser.events
+        if e.get("method") == "Network.requestWillBeSent"
+    ]
+    return [u for u in urls if not u.startswith(("file:", "data:"))]
 
 
 def screenshot(browser: DevTools, session: str, out: Path) -> Path:
@@ -166,8 +192,8 @@ def screenshot(browser: DevTools, session: str, out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def run_root(tmp_path_factory) -> Path:
-    return sample_brief_run(tmp_path_factory)
+def run_root(sample_run) -> Path:
+    return sample_run.root
 
 
 def test_the_computer_brief_in_chromium(browser, run_root):
@@ -204,3 +230,39 @@ def test_every_brief_and_the_index_load_cleanly(browser, run_root):
     session, shown = open_page(browser, folder / "index.html")
     assert "Great Expectations Data Docs" in shown["text"]
     screenshot(browser, session, SCREENSHOTS / "index.png")
+
+
+STYLE_CHECK = """(() => {
+  const style = s => getComputedStyle(document.querySelector(s));
+  return {font: style('body').fontFamily, rule: style('h1').borderBottomStyle,
+          badge: style('.status').backgroundColor, cell: style('td').borderTopStyle};
+})()"""
+
+
+def test_gx_data_docs_offline(browser, run_root):
+    """The sample run's Data Docs, from file:// with the network off: styled, every suite listed."""
+    docs = gx_docs_index(run_root / "gx")
+    pages = sorted(docs.parent.glob("*/index.html"))  # one per suite the run validated
+    assert pages and {p.parent.name for p in pages} <= set(SUITES)
+    for page in [docs, *pages]:
+        assert not re.search(r"https?:", page.read_text(encoding="utf-8")), page
+
+    session, shown = open_page(browser, docs)
+    assert browser.errors() == [] and network_requests(browser) == []
+    style = evaluate(browser, session, STYLE_CHECK)
+    assert "WenQuanYi Micro Hei" in style["font"], style  # the page's CSS, not the default font
+    assert style["rule"] == "solid" and style["cell"] == "solid", style
+    assert style["badge"] == "rgb(227, 244, 232)", style  # the green "passed" badge
+    lines = shown["text"].splitlines()
+    for suite in SUITES:  # every suite is listed
+        assert any(line.startswith(f"{suite}\t") for line in lines), suite
+    assert sum("\tpassed\t" in line for line in lines) == len(pages)  # what the run validated
+    screenshot(browser, session, SCREENSHOTS / "gx_data_docs_index.png")
+
+    page = docs.parent / "model.rpt_industry_weekly_brief" / "index.html"
+    session, shown = open_page(browser, page)
+    assert browser.errors() == [] and network_requests(browser) == []
+    assert "WenQuanYi Micro Hei" in evaluate(browser, session, STYLE_CHECK)["font"]
+    assert "the frame as given: " in shown["text"] and "part l1_latest_week: " in shown["text"]
+    assert "FAILED" not in shown["text"]
+    screenshot(browser, session, SCREENSHOTS / "gx_data_docs_suite.png")

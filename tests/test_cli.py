@@ -330,6 +330,31 @@ def test_a_failed_step_without_a_check_names_the_step_and_the_error(tmp_path, ca
     assert "the marts had passed their checks and were published" in capsys.readouterr().err
 
 
+class Broken(dg.ConfigurableResource):
+    def setup_for_execution(self, context) -> None:
+        raise ValueError("SECTORPULSE_X is not a path; set it to a directory")
+
+
+@dg.op
+def uses_broken(broken: Broken) -> None: ...
+
+
+@dg.job(resource_defs={"broken": Broken()})
+def broken_job() -> None:
+    uses_broken()
+
+
+def test_a_resource_that_cannot_start_is_named_not_an_unexplained_failure(tmp_path, capsys):
+    result = broken_job.execute_in_process(raise_on_error=False)
+    errors = cli.step_errors(result.all_events)
+    assert len(errors) == 1, errors  # the resource error once, not again as the run failure
+    assert "SECTORPULSE_X is not a path; set it to a directory" in errors[0].error
+    cli.print_failure(RunReport(False, "2025-01-20", [], [], errors), tmp_path)
+    err = capsys.readouterr().err
+    assert "no check or step reported an error" not in err
+    assert "SECTORPULSE_X is not a path" in err
+
+
 def test_our_own_failure_is_shown_without_its_class():
     info = error_info(
         "DagsterExecutionStepExecutionError",

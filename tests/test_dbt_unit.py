@@ -36,9 +36,13 @@ REQUIRED_UNIT_TESTS = {
     "fct_stock_weekly_returns_rank_in_industry",
     "rpt_industry_weekly_brief_sub_industries_key_companies_and_base",
     "int_stock_returns_weekly_statuses",
+    "int_stock_names_dated_from_sz_changes",
+    "int_stock_returns_weekly_st_as_of_the_week",
     "mart_industry_movers_ties_and_flags",
     "int_industry_pe_ttm_daily_excludes_nonpositive",
     "fct_industry_valuation_percentiles",
+    "stg_akshare__stock_news_dedup_and_week",
+    "rpt_industry_weekly_brief_company_news",
 }
 
 

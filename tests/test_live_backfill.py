@@ -49,7 +49,8 @@ def replay_everything(snapshot: Snapshot) -> dict[str, list]:
     for name in fetch_order():
         fetched[name] = list(fetch_dataset(SPECS[name], fetcher, window, upstream_frames))
         frames = [f.frame for f in fetched[name] if len(f.frame)]
-        upstream_frames[name] = pd.concat(frames, ignore_index=True)
+        # no headline for any stock (the fake world has none) is no frame at all
+        upstream_frames[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return fetched
 
 

@@ -366,6 +366,6 @@ def test_net_config_reads_the_environment():
         }
     )
     assert config.interval("sw", 4.0) == 3.0 and config.interval("legulegu", 3.0) == 1.5
-    assert config.budgets == {"sw": 4, "eastmoney": 400, "total": 100}
+    assert config.budgets == {"sw": 4, "eastmoney": 400, "news": 25, "total": 100}
     assert config.timeout == (3.0, 20.0) and config.backoff == (1.0, 2.0, 10.0)
     assert config.breaker_after == 5

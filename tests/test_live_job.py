@@ -20,31 +20,33 @@ pages with charts take longer (12-25 s on 2 cores) than the rest of a run of thi
 from __future__ import annotations
 
 import copy
+import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
 
-from ingestion import http
 from ingestion.fetcher import make_fetcher
 from ingestion.paths import SAMPLE_SNAPSHOT
 from ingestion.recorder import Universe, record
 from ingestion.snapshot import SHANGHAI, Snapshot
 from ingestion.specs import SPECS
 from orchestration.assets import MART_MODELS, run_window
-from orchestration.cli import RunReport, run_week
+from orchestration.cli import RunReport, project_instance, run_week
 from orchestration.resources import PipelineSettings
+from publishing.brief import NO_NEWS, load_brief_row, render_markdown
 from publishing.publish import PUBLISHED_DB
-from tests.fixtures.live.fake_upstream import FakeUpstream, World
+from tests.fixtures.live.fake_upstream import FakeUpstream, World, news_hit
 from tests.fixtures.live.harness import WINDOW, make_recorder, seed_calendar
 from tests.test_pipeline import check_metadata, read_marts, tree_digest
 
-pytestmark = [pytest.mark.e2e, pytest.mark.allow_hosts(["127.0.0.1"])]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.allow_hosts(["127.0.0.1"])]
 
 INDUSTRIES = "801750,801780"  # SW Computer and Banks: 2 stocks each in the small world
 RECORDED_TO = date(2025, 1, 17)  # the store's history ends the Friday before
@@ -93,8 +95,45 @@ def live_week(monkeypatch: pytest.MonkeyPatch, server: FakeUpstream, root: Path,
     freeze_clock(monkeypatch, schedule_time(day))
     before = len(server.requests)
     report = run_week(settings_for(root), week=day, briefs=False)
-    counts = http.run_net().counts()  # the Net of the run that just ended
-    return Run(report, Counter(e for e, _ in server.requests[before:]), counts)
+    return Run(report, Counter(e for e, _ in server.requests[before:]), net_counts(report.run_id))
+
+
+def net_counts(run_id: str) -> dict[str, int]:
+    """Requests per host group of a run's Net, as its raw assets report them: the Net lives one
+    run (PipelineSettings' fetcher), so the last count any asset reports is the run's."""
+    with project_instance() as instance:
+        records = instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+    counts: dict[str, int] = {}
+    for event in records:
+        meta = event.event_log_entry.asset_materialization.metadata
+        found = {
+            k.removeprefix("requests_"): v.value
+            for k, v in meta.items()
+            if k.startswith("requests_")
+        }
+        if found.get("total", -1) >= counts.get("total", -1):
+            counts = found
+    return counts
+
+
+def computer_member(world: World) -> str:
+    codes = world.classification
+    return sorted(codes.loc[codes["industry_code"].str.startswith("71"), "symbol"])[0]
+
+
+def add_news(world: World) -> None:
+    """Headlines of a key company (海康威视) and of a 计算机 member (a mover either way, with 2
+    members): one each in the week, and the member's of the week before, which the history's
+    recording fetches and the week's brief must not list."""
+    world.news = {
+        "002415": [news_hit("202501223300000001", "2025-01-22 10:00:00", "海康威视发布新品")],
+        computer_member(world): [
+            news_hit("202501233300000002", "2025-01-23 14:00:00", "本周消息"),
+            news_hit("202501163300000003", "2025-01-16 09:00:00", "上周消息"),
+        ],
+    }
 
 
 @dataclass
@@ -114,6 +153,7 @@ class Timeline:
 def timeline(tmp_path_factory):
     root = tmp_path_factory.mktemp("live_job")
     world = copy.deepcopy(_world())
+    add_news(world)
     with pytest.MonkeyPatch.context() as mp, FakeUpstream(world) as server:
         state = Timeline(root, root / "store", server)
         mp.setenv("SECTORPULSE_UPSTREAM_REDIRECT", server.url)
@@ -124,7 +164,6 @@ def timeline(tmp_path_factory):
         for name in ("SECTORPULSE_BUDGET", "SECTORPULSE_THROTTLE", "SECTORPULSE_RETRY_ATTEMPTS"):
             mp.delenv(name, raising=False)
         mp.setenv("SECTORPULSE_DUCKDB", str(state.warehouse))  # the dbt step sets it: restore
-        mp.setattr(http, "_RUN_NET", None)  # and no Net pointing at this server outlives it
 
         # The history to the Friday before, as `sectorpulse record` writes it.
         world.today = RECORDED_TO
@@ -148,18 +187,20 @@ def test_the_weekly_run_fetches_only_the_week_within_budget(timeline):
     # What a weekly run asks for (docs/live-mode.md), within the default weekly budgets (sw 10,
     # eastmoney 400): the SW bars of the week come from the spot quotes (no index_hist_sw), the
     # SW analysis and CSI rows from the last stored day on, one kline and one valuation per member
-    # (4; 400 - 4 - 10 leaves room to refresh every valuation).
+    # (4; 400 - 4 - 10 leaves room to refresh every valuation), and the headlines of the 6 key
+    # companies and the 4 movers (news budget 25).
     assert first.requests["sw_hist"] == 0
     assert first.requests["em_kline"] == first.requests["em_value"] == 4
     assert first.net == {
         "csindex": 2,
         "datacenter": 4,
         "eastmoney": 4,
-        "exchanges": 5,
+        "exchanges": 6,  # the stock lists (5) and SZSE's name changes
+        "news": 10,
         "sw": 7,
-        "total": 22,
+        "total": 33,
     }
-    assert first.requests.total() == 22
+    assert first.requests.total() == 33 and first.requests["em_news"] == 10
     raw = check_metadata(first.report, "gx_raw_")
     assert len(raw) == len(SPECS) and all(m["rows_validated"] > 0 for m in raw.values())
 
@@ -208,6 +249,20 @@ def test_a_rerun_of_the_week_asks_upstream_nothing_and_changes_no_mart(timeline)
     raw = check_metadata(rerun.report, "gx_raw_")
     assert len(raw) == len(SPECS)
     assert {name: m["rows_validated"] for name, m in raw.items()} == dict.fromkeys(raw, 0)
+
+
+def test_the_brief_lists_the_weeks_company_news(timeline):
+    published = timeline.root / "published" / PUBLISHED_DB
+    computer = load_brief_row(published, "801750")
+    assert computer["week_end_date"] == WEEK and computer["n_news_companies"] == 2
+    member = computer_member(timeline.server.world)
+    listed = [(i["symbol"], i["title"]) for i in json.loads(computer["company_news"])]
+    assert listed == [(member, "本周消息"), ("002415", "海康威视发布新品")]  # newest first
+    brief = render_markdown(computer)
+    assert "| [本周消息](<http://finance.eastmoney.com/a/202501233300000002.html>) |" in brief
+    assert "| 2025-01-22 10:00 | 海康威视 (002415) | 证券时报 |" in brief
+    assert "上周消息" not in brief  # recorded with the history: the week before
+    assert NO_NEWS in render_markdown(load_brief_row(published, "801780"))  # banks: none
 
 
 # -- the next week: bad upstream frames --------------------------------------------------------

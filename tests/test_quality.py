@@ -177,6 +177,18 @@ def stock_names() -> pd.DataFrame:
     return pd.DataFrame({"code": STOCKS, "name": ["平安银行", "宁德时代", "贵州茅台"]})
 
 
+def stock_name_changes() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "变更日期": [date(2024, 5, 6), date(2024, 12, 2)],
+            "证券代码": ["000005", "000005"],
+            "证券简称": ["星源环境", "星源环境"],
+            "变更前简称": ["星源环境", "*ST星源"],
+            "变更后简称": ["*ST星源", "星源环境"],
+        }
+    )
+
+
 def stock_daily_rows(symbol: str) -> pd.DataFrame:
     bars = ohlc(np.linspace(10, 11, len(DAYS)))
     return pd.DataFrame(
@@ -231,6 +243,20 @@ def stock_valuation() -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def stock_news() -> pd.DataFrame:
+    rows = pd.DataFrame(
+        {
+            "关键词": ["000001", "000001"],
+            "新闻标题": ["平安银行发布年报", "平安银行发布年报"],  # listed twice: staging drops one
+            "新闻内容": ["……", "……"],
+            "发布时间": ["2025-01-23 09:30:00", "2025-01-23 09:30:00"],
+            "文章来源": ["证券时报", "证券时报"],
+            "新闻链接": ["http://finance.eastmoney.com/a/202501233300000001.html"] * 2,
+        }
+    )
+    return with_calls(rows, "stock_news_em", {"symbol": "000001"})
+
+
 def miit_software_stats() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -257,8 +283,10 @@ RAW: dict[str, Callable[[], pd.DataFrame]] = {
     "sw_index_valuation": sw_index_valuation,
     "sw_classification": sw_classification,
     "stock_names": stock_names,
+    "stock_name_changes": stock_name_changes,
     "stock_daily": stock_daily,
     "stock_valuation": stock_valuation,
+    "stock_news": stock_news,
     "miit_software_stats": miit_software_stats,
 }
 OHLC_DATASETS = {  # dataset -> (open, high, low, close)
@@ -310,7 +338,8 @@ def test_raw_extra_column_fails_but_metadata_columns_are_ignored():
     assert failed(result, "unexpected column(s) 市盈率")
 
 
-@pytest.mark.parametrize("dataset", [d for d in RAW if d != "stock_valuation"])
+# stock_valuation: keys per call; stock_news: staging drops repeated articles
+@pytest.mark.parametrize("dataset", [d for d in RAW if d not in ("stock_valuation", "stock_news")])
 def test_raw_duplicated_key_fails(dataset):
     frame = RAW[dataset]()
     frame = pd.concat([frame, frame.iloc[[0]]], ignore_index=True)
@@ -937,9 +966,8 @@ def test_data_docs_are_written(tmp_path):
     assert index == tmp_path / "gx" / "data_docs" / "index.html"
     html = index.read_text(encoding="utf-8")
     assert "raw.sw_index_spot" in html and "model.fct_industry_valuation" in html
-    pages = list((index.parent / "validations").rglob("*.html"))
-    assert len(pages) == 3  # sw_index_spot, its l1 part, fct_industry_valuation
-    assert validate_raw("stock_names", stock_names()).success  # validation works after a build
+    for suite in ("raw.sw_index_spot", "model.fct_industry_valuation"):
+        assert (index.parent / suite / "index.html").is_file()
 
 
 # -- docs ------------------------------------------------------------------------------------------

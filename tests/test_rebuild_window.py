@@ -20,7 +20,7 @@ from orchestration.cli import project_instance, run_week
 from orchestration.resources import PipelineSettings
 from orchestration.scope import ENTRY_TAG, SINCE_TAG, SOURCE_TAG, WEEKS_TAG
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CORRECTED_DAY = date(2024, 6, 14)  # a Friday, 31 weeks before the sample's last week
 INDEX = "801750"
@@ -48,9 +48,8 @@ def weekly_returns(root: Path) -> pd.Series:
     return frame.set_index(["index_code", "week_end_date"])["weekly_return"].sort_index()
 
 
-def test_a_corrected_old_bar_rebuilds_its_weeks_in_the_next_weekly_run(tmp_path):
-    settings = PipelineSettings.in_folder(tmp_path)
-    assert run_week(settings, week=None, briefs=False).success
+def test_a_corrected_old_bar_rebuilds_its_weeks_in_the_next_weekly_run(sample_run, tmp_path):
+    sample_run.clone(tmp_path)  # a clean run's warehouse and marts
     before = weekly_returns(tmp_path)
 
     corrected = corrected_snapshot(tmp_path)
@@ -76,12 +75,14 @@ def test_a_corrected_old_bar_rebuilds_its_weeks_in_the_next_weekly_run(tmp_path)
     assert windows == {"2024-06-10"}
 
 
-def test_a_backfill_recomputes_its_weeks_in_one_run_and_the_instance_shows_them(tmp_path):
+def test_a_backfill_recomputes_its_weeks_in_one_run_and_the_instance_shows_them(
+    sample_run, tmp_path
+):
     """The June correction backed out by a backfill of that week: the marts equal a clean run's,
     dbt got the scope's vars, the GX checks validated the same window, and the instance shows
     the backfilled weeks as materialized by one run tagged with its source, entry and weeks."""
     settings = PipelineSettings.in_folder(tmp_path)
-    assert run_week(settings, week=None, briefs=False).success
+    sample_run.clone(tmp_path)  # a clean run's warehouse and marts
     clean = weekly_returns(tmp_path)
     corrected = corrected_snapshot(tmp_path)
     assert run_week(

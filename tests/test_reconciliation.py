@@ -10,14 +10,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_brief import FIGURES, brief_folder, sample_brief_run
+from conftest import FIGURES
+from test_brief import brief_folder
 
 from publishing.reconciliation import read_figures
 
 
 @pytest.fixture(scope="module")
-def run_root(tmp_path_factory) -> Path:
-    return sample_brief_run(tmp_path_factory)
+def run_root(sample_run) -> Path:
+    return sample_run.root
 
 
 @pytest.mark.e2e

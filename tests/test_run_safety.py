@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from conftest import FIGURES
 
 from orchestration.build_state import (
     UnvalidatedWarehouse,
@@ -168,8 +169,9 @@ def test_publish_waits_for_the_lock_then_checks_the_state(tmp_path):
 PARENT = textwrap.dedent(
     """
     import subprocess, sys, time
+    from pathlib import Path
     from orchestration.dbt_child import executable
-    child = subprocess.Popen([executable(sys.argv[1]), "60"])
+    child = subprocess.Popen([executable(sys.argv[1], Path(sys.argv[2])), "60"])
     print(child.pid, flush=True)
     time.sleep(60)
     """
@@ -189,7 +191,10 @@ def test_dbt_dies_with_the_process_that_started_it(tmp_path):
     fake_dbt.write_text('#!/bin/sh\nexec sleep "$1"\n')
     fake_dbt.chmod(0o755)
     parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, str(fake_dbt)], cwd=REPO, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", PARENT, str(fake_dbt), str(tmp_path / "wrapper")],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     child = int(parent.stdout.readline())
     deadline = time.monotonic() + 5
@@ -257,8 +262,9 @@ def data_env(root: Path) -> dict[str, str]:
         "SECTORPULSE_DUCKDB": str(root / "warehouse" / "sectorpulse.duckdb"),
         "SECTORPULSE_PUBLISHED_DIR": str(root / "published"),
         "SECTORPULSE_GX_DIR": str(root / "gx"),
+        "SECTORPULSE_PUBLISHED_FIGURES": str(FIGURES),  # as the shared sample run's
         # The data directory's own Dagster instance: the killed runs' records stay in it (the
-        # next run marks them failed), and the clean run beside them does not share its SQLite.
+        # next run marks them failed).
         "DAGSTER_HOME": str(root / "dagster_home"),
     }
 
@@ -325,20 +331,18 @@ def holds_lock(run: subprocess.Popen, warehouse: Path):
 
 
 @pytest.mark.e2e
-def test_kill_at_each_stage_then_rerun_at_once(tmp_path):
+@pytest.mark.slow
+def test_kill_at_each_stage_then_rerun_at_once(sample_run, tmp_path):
     """One warehouse, killed during the raw loads, during dbt (the run's pid alone: dbt must end
     with it) and during the publish (the process group); each rerun
     starts at once (waiting on the lock, never failing on DuckDB's), and the last one's marts
-    equal a clean run's. The clean run goes beside them, on a data directory of its own."""
-    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    equal a clean run's (the session's shared sample run)."""
+    killed = tmp_path / "killed"
     killed.mkdir()
-    clean.mkdir()
     warehouse = killed / "warehouse" / "sectorpulse.duckdb"
     versions = versions_dir(killed / "published")
     started: list[subprocess.Popen] = []
     try:
-        baseline = start_run(clean, "clean", started)
-
         first = start_run(killed, "raw", started)
         wait_for(first, holds_lock(first, warehouse), "the lock")
         # Started while the first holds the lock: it waits, and proceeds once the first is killed.
@@ -368,9 +372,8 @@ def test_kill_at_each_stage_then_rerun_at_once(tmp_path):
         final = start_run(killed, "final", started)
         assert final.wait(timeout=600) == 0, (killed / "final.err").read_text()[-3000:]
         assert not any(versions.glob("*.partial"))
-        assert baseline.wait(timeout=600) == 0, (clean / "clean.err").read_text()[-3000:]
         assert mart_digests(killed / "published" / "marts.duckdb") == mart_digests(
-            clean / "published" / "marts.duckdb"
+            sample_run.published_db
         )
         # The instance tells the truth: each killed run was marked failed by the next one.
         with dg.DagsterInstance.from_config(str(killed / "dagster_home")) as instance:

@@ -6,7 +6,11 @@ from datetime import date
 
 import pytest
 
+from ingestion.snapshot import Snapshot
+from ingestion.specs import RunWindow
 from orchestration.scope import RunScope, run_scope
+from orchestration.sources import source_range
+from orchestration.weeks import FIRST_WEEK, FIRST_WEEK_ENV, first_week
 
 W = date(2025, 1, 20)  # the Monday of the week a run serves
 LOOKBACK = 8
@@ -65,3 +69,29 @@ def test_the_scope_survives_the_run_tags(made):
 def test_dbt_gets_the_day_the_checks_validate_from():
     made = scope(last_built_week=W)
     assert made.dbt_vars() == {"rebuild_since": made.rebuild_since.isoformat()}
+
+
+@pytest.mark.parametrize(
+    ("setting", "monday"),
+    [("", date(2015, 1, 5)), ("2024-01-03", date(2024, 1, 1)), ("2020-06-01", date(2020, 6, 1))],
+)
+def test_the_first_partition_is_the_monday_of_the_configured_week(monkeypatch, setting, monday):
+    monkeypatch.setenv(FIRST_WEEK_ENV, setting)
+    assert first_week() == monday
+
+
+def test_a_bad_first_week_setting_stops_with_one_line_naming_it(monkeypatch):
+    monkeypatch.setenv(FIRST_WEEK_ENV, "2024-13-01")
+    with pytest.raises(SystemExit, match="SECTORPULSE_FIRST_WEEK='2024-13-01' is not a date"):
+        first_week()
+
+
+def test_a_snapshot_serves_no_week_before_the_first_partition(tmp_path):
+    snap = Snapshot(tmp_path)
+    snap.write_meta(
+        RunWindow(
+            as_of=date(2025, 1, 24), stock_start=date(2010, 1, 4), index_start=date(2010, 1, 4)
+        ),
+        "test window",
+    )
+    assert source_range(str(tmp_path)).first == FIRST_WEEK

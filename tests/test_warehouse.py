@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
@@ -10,7 +10,7 @@ import pytest
 
 from ingestion.fetcher import Fetched
 from ingestion.specs import SPECS, Call
-from ingestion.warehouse import load_raw
+from ingestion.warehouse import Build, last_build, load_raw, record_build
 
 SPEC = SPECS["sw_index_daily"]
 
@@ -87,3 +87,16 @@ def test_a_load_of_no_calls_changes_nothing(tmp_path):
     result = load_raw(db, SPEC, [], source="test")
     assert (result.calls, result.rows) == (0, 0)
     assert len(rows(db)) == 1
+
+
+def test_a_build_records_its_code_digest_and_older_records_read_as_unknown(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:  # _builds as warehouses built before the digest hold it
+        con.execute("CREATE SCHEMA raw")
+        con.execute(
+            "CREATE TABLE raw._builds (run_id VARCHAR, started_at TIMESTAMP, last_week DATE)"
+        )
+        con.execute("INSERT INTO raw._builds VALUES ('old', '2025-01-24 10:00', '2025-01-20')")
+    assert last_build(db) == Build(datetime(2025, 1, 24, 10), date(2025, 1, 20), None)
+    record_build(db, "new", Build(datetime(2025, 1, 31, 10), date(2025, 1, 27), "abc"))
+    assert last_build(db) == Build(datetime(2025, 1, 31, 10), date(2025, 1, 27), "abc")

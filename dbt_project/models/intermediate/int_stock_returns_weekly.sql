@@ -10,6 +10,8 @@
 -- Incremental by calendar week: a run rebuilds the weeks from incremental_since on (the latest
 -- week held, and var incremental_lookback_weeks before it) and keeps older weeks as built, names
 -- and ST flags included (docs/scale.md). `dbt build --full-refresh` rebuilds every week.
+-- Names and ST flags are as of the week's end where dated name history exists
+-- (int_stock_names_dated), else the current names'.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -46,6 +48,13 @@ memberships as (
 stock_names as (
 
     select * from {{ ref('stg_akshare__stock_names') }}
+
+),
+
+-- the name, and so the ST flag, as of the week's end where dated history allows
+dated_names as (
+
+    select * from {{ ref('int_stock_names_dated') }}
 
 ),
 
@@ -114,9 +123,10 @@ classified as (
         stock_weeks.close,
         stock_weeks.prev_close,
         stock_weeks.provenance as bar_provenance,
-        stock_names.stock_name,
-        stock_names.provenance as name_provenance,
-        coalesce(stock_names.is_st, false) as is_st,
+        dated_names.stock_name,
+        dated_names.provenance as name_provenance,
+        coalesce(dated_names.is_st, false) as is_st,
+        coalesce(dated_names.is_name_point_in_time, false) as is_name_point_in_time,
         case
             when stock_weeks.close is not null and stock_weeks.prev_close is not null then 'traded'
             when stock_weeks.close is not null then 'new_listing'
@@ -132,6 +142,11 @@ classified as (
         on member_weeks.symbol = stock_last_bars.symbol
     left join stock_names
         on member_weeks.symbol = stock_names.symbol
+    left join dated_names
+        on
+            member_weeks.symbol = dated_names.symbol
+            and (dated_names.valid_from is null or member_weeks.week_end_date >= dated_names.valid_from)
+            and (dated_names.valid_to is null or member_weeks.week_end_date < dated_names.valid_to)
     where
         -- Listed by this week: a bar this week or earlier (rows of stock_weeks start at the
         -- first bar), or no bar at all in the window but a current listing (suspended
@@ -163,6 +178,7 @@ select
     case when status = 'traded' then close / prev_close - 1 end as weekly_return,
     status,
     is_st,
+    is_name_point_in_time,
     bar_provenance,
     membership_provenance,
     name_provenance,

@@ -146,6 +146,8 @@ left join shares
         daily_values.index_code = shares.index_code
         and daily_values.pe_method = shares.pe_method
         and daily_values.trade_date = shares.trade_date
-{%- if since %}
-where daily_values.trade_date >= date '{{ since }}'
-{%- endif %}
+where
+    {{ served_weeks('daily_values.trade_date') }}
+    {%- if since %}
+        and daily_values.trade_date >= date '{{ since }}'
+    {%- endif %}

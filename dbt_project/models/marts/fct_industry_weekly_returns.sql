@@ -357,3 +357,4 @@ left join benchmark_returns
     on ranked.week_end_date = benchmark_returns.week_end_date
 left join benchmark_horizons
     on ranked.week_end_date = benchmark_horizons.week_end_date
+where {{ served_weeks('ranked.week_start_date') }}

@@ -25,6 +25,7 @@ select
     stock_returns.weekly_return,
     stock_returns.status,
     stock_returns.is_st,
+    stock_returns.is_name_point_in_time,
     stock_returns.status = 'new_listing' as is_new_listing,
     stock_returns.status = 'suspended' as is_suspended,
     -- Rank among the industry's traded members that week, 1 = best, ties share a rank.
@@ -49,3 +50,4 @@ select
 from stock_returns
 inner join l1_industries
     on stock_returns.l1_index_code = l1_industries.index_code
+where {{ served_weeks('stock_returns.week_start_date') }}

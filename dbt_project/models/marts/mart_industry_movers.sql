@@ -50,6 +50,7 @@ movers as (
         stock_name,
         weekly_return,
         is_st,
+        is_name_point_in_time,
         is_new_listing,
         is_suspended,
         n_ranked
@@ -68,6 +69,7 @@ movers as (
         stock_name,
         weekly_return,
         is_st,
+        is_name_point_in_time,
         is_new_listing,
         is_suspended,
         n_ranked
@@ -89,6 +91,7 @@ movers as (
         stock_returns.stock_name,
         stock_returns.weekly_return,
         stock_returns.is_st,
+        stock_returns.is_name_point_in_time,
         stock_returns.is_new_listing,
         stock_returns.is_suspended,
         coalesce(ranked_counts.n_ranked, 0) as n_ranked
@@ -111,6 +114,7 @@ select
     stock_name,
     weekly_return,
     is_st,
+    is_name_point_in_time,
     is_new_listing,
     is_suspended,
     cast(n_ranked as integer) as n_ranked

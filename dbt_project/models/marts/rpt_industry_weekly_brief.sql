@@ -148,6 +148,68 @@ key_company_json as (
 
 ),
 
+news_companies as (
+
+    -- Whose headlines a brief lists: the week's top and bottom movers and the key companies.
+    select
+        week_end_date,
+        index_code,
+        symbol,
+        max(name) as name
+
+    from (
+        select
+            week_end_date,
+            index_code,
+            symbol,
+            stock_name as name
+        from {{ ref('mart_industry_movers') }}
+        where side in ('top', 'bottom')
+        union all
+        select
+            week_end_date,
+            index_code,
+            symbol,
+            name
+        from key_company_weeks
+    ) as companies
+    group by week_end_date, index_code, symbol
+
+),
+
+company_news as (
+
+    -- Their headlines published in the brief's own Monday-Sunday week, newest first, and how
+    -- many of them have any headline recorded at all (none: the snapshot holds no news for them).
+    select
+        news_companies.week_end_date,
+        news_companies.index_code,
+        to_json(
+            list(
+                {
+                    'symbol': news_companies.symbol,
+                    'name': news_companies.name,
+                    'published_at': news.published_at,
+                    'publisher': news.publisher,
+                    'title': news.title,
+                    'url': news.url
+                }
+                order by news.published_at desc, news.symbol asc, news.url asc
+            ) filter (where news.week_start_date = industry_weeks.week_start_date)
+        ) as company_news,
+        count(distinct news.symbol) as n_news_companies
+
+    from news_companies
+    inner join industry_weeks
+        on
+            news_companies.week_end_date = industry_weeks.week_end_date
+            and news_companies.index_code = industry_weeks.index_code
+    left join {{ ref('stg_akshare__stock_news') }} as news
+        on news_companies.symbol = news.symbol
+    group by news_companies.week_end_date, news_companies.index_code
+
+),
+
 benchmark_names as (
 
     select
@@ -194,7 +256,8 @@ movers as (
                     'symbol': symbol,
                     'name': stock_name,
                     'weekly_return': weekly_return,
-                    'is_st': is_st
+                    'is_st': is_st,
+                    'is_name_point_in_time': is_name_point_in_time
                 }
                 order by position
             ) filter (where side = 'top')
@@ -205,7 +268,8 @@ movers as (
                     'symbol': symbol,
                     'name': stock_name,
                     'weekly_return': weekly_return,
-                    'is_st': is_st
+                    'is_st': is_st,
+                    'is_name_point_in_time': is_name_point_in_time
                 }
                 order by position
             ) filter (where side = 'bottom')
@@ -452,6 +516,8 @@ assembled as (
         {%- endfor %}
         coalesce(cast(sub_industries.sub_industries as varchar), '[]') as sub_industries,
         coalesce(cast(key_company_json.key_companies as varchar), '[]') as key_companies,
+        coalesce(cast(company_news.company_news as varchar), '[]') as company_news,
+        cast(coalesce(company_news.n_news_companies, 0) as integer) as n_news_companies,
         cast(coalesce(stock_counts.n_stocks_ranked, 0) as integer) as n_stocks_ranked,
         cast(coalesce(stock_counts.n_new_listings, 0) as integer) as n_new_listings,
         cast(coalesce(stock_counts.n_suspended, 0) as integer) as n_suspended,
@@ -539,6 +605,10 @@ assembled as (
         on
             industry_weeks.week_end_date = key_company_json.week_end_date
             and industry_weeks.index_code = key_company_json.index_code
+    left join company_news
+        on
+            industry_weeks.week_end_date = company_news.week_end_date
+            and industry_weeks.index_code = company_news.index_code
     left join week_valuation_dates
         on
             industry_weeks.week_end_date = week_valuation_dates.week_end_date

@@ -83,6 +83,7 @@ def extended(tmp_path_factory, csvs) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_extended_snapshot_holds_every_planned_call_with_the_new_day(extended):
     snap = Snapshot(extended)
     window = snap.window
@@ -183,6 +184,7 @@ def test_refusals_before_reading_anything(tmp_path, csvs):
         extend_snapshot(SAMPLE_SNAPSHOT, out, NEW_DAY, csvs)
 
 
+@pytest.mark.slow
 def test_the_frame_files_are_gzip_csv_with_the_spec_columns(extended):
     path = next((extended / "stock_daily").glob("*20250127*.csv.gz"))
     header = gzip.decompress(path.read_bytes()).decode().splitlines()[0]

@@ -148,6 +148,4 @@ left join shares
         and daily_values.trade_date = shares.trade_date
 where
     {{ served_weeks('daily_values.trade_date') }}
-    {%- if since %}
-        and daily_values.trade_date >= date '{{ since }}'
-    {%- endif %}
+    and {{ "daily_values.trade_date >= date '" ~ since ~ "'" if since else "true" }}

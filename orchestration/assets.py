@@ -280,14 +280,15 @@ def models_digest(manifest_path: Path) -> str:
     return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()[:16]
 
 
-def full_build_reason(context: dg.AssetExecutionContext, warehouse: Path, models: str) -> str:
+def full_build_reason(
+    context: dg.AssetExecutionContext, warehouse: Path, models: str, previous: Build | None
+) -> str:
     """Why this run's dbt build rebuilds every row ("" when it need not): asked for with the run
     tag, the warehouse never built, or built by other dbt code (a changed model keeps no old
     row consistent with it). Recorded as the run tag, so the GX checks downstream validate
     every row too, not only the weeks an incremental build rebuilt."""
     if is_full_refresh(context):
         return "asked for"
-    previous = last_build(warehouse)
     if not has_relation(warehouse, "staging", FIRST_BUILT_MODEL):
         reason = "the warehouse's first build"
     elif previous is not None and previous.models != models:
@@ -304,9 +305,11 @@ def decide_scope(
     """The run's scope (orchestration.scope), decided once by the dbt step and recorded as run
     tags for the checks downstream."""
     weeks = context.partition_key_range
-    reason = full_build_reason(context, warehouse, models)
+    previous = last_build(warehouse)
+    reason = full_build_reason(context, warehouse, models, previous)
     full = bool(reason)
-    previous = None if full else last_build(warehouse)
+    if full:
+        previous = None  # a full build rebuilds every row, whatever was built before
     changed = changed_since(warehouse, list(SPECS.values()), previous) if previous else None
     scope = run_scope(
         date.fromisoformat(weeks.start),

@@ -13,12 +13,13 @@ build passed, so it is refused like a failed one until a run validates it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
+
+from ingestion.paths import replace_text
 
 Status = Literal["building", "validated"]
 RERUN = "rerun `sectorpulse run` (or the weekly job) until its checks pass"
@@ -70,11 +71,7 @@ def read_state(warehouse: Path) -> BuildState | None:
 
 
 def _write(warehouse: Path, state: BuildState) -> None:
-    path = state_path(warehouse)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(asdict(state), indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)  # atomic: a reader sees the old state or the new one, never half
+    replace_text(state_path(warehouse), json.dumps(asdict(state), indent=1) + "\n")
 
 
 def _now() -> str:

@@ -9,10 +9,11 @@ by kill -9). It names its dbt in its own text, so nothing is passed through the 
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 from pathlib import Path
+
+from ingestion.paths import replace_text
 
 # setpriv (util-linux) sets the signal, then execs dbt. The parent is checked once the signal
 # is set: had it died before, nothing would send it.
@@ -32,9 +33,5 @@ def executable(dbt: str | Path, folder: Path) -> str:
     wrapper = folder / "dbt_child"
     text = WRAPPER.format(dbt=shlex.quote(str(dbt)))
     if not wrapper.is_file() or wrapper.read_text() != text:
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = wrapper.with_name(f"{wrapper.name}.{os.getpid()}.partial")
-        partial.write_text(text)
-        partial.chmod(0o755)
-        partial.replace(wrapper)  # atomic: a concurrent run sees the old or the new wrapper
+        replace_text(wrapper, text, mode=0o755)  # a concurrent run sees the old or the new one
     return str(wrapper)

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import shutil
-import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ingestion.paths import replace_text
 from quality.catalog import MODEL_SUITES, RAW_SUITES
 from quality.result import SuiteResult, describe_expectation, describe_outcome
 from quality.runner import _exception_messages
@@ -81,14 +80,14 @@ def write_suite_page(result: SuiteResult, docs_root: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     validated_at = datetime.now(UTC).isoformat(timespec="seconds")
     page = suite_page(docs_root, result.suite)
-    _replace(page, _suite_html(result, validated_at))
+    replace_text(page, _suite_html(result, validated_at))
     status = {
         "suite": result.suite,
         "status": _status(result),
         "summary": result.summary(),
         "validated_at": validated_at,
     }
-    _replace(folder / STATUS, json.dumps(status, ensure_ascii=False, indent=1))
+    replace_text(folder / STATUS, json.dumps(status, ensure_ascii=False, indent=1))
     # Anything else in the folder is an earlier version's GX site (4 MB of CDN-bound pages).
     for path in folder.iterdir():
         if path.name not in (PAGE, STATUS) and not path.name.startswith("."):
@@ -135,7 +134,7 @@ def write_index(docs_root: Path) -> Path:
     )
     index = docs_root / PAGE
     docs_root.mkdir(parents=True, exist_ok=True)
-    _replace(index, _document("sectorpulse data quality", body))
+    replace_text(index, _document("sectorpulse data quality", body))
     return index
 
 
@@ -257,10 +256,3 @@ def _document(title: str, body: str) -> str:
         f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n"
         "</body>\n</html>\n"
     )
-
-
-def _replace(path: Path, text: str) -> None:
-    """Write aside and rename over: another step's process may be reading the file."""
-    scratch = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    scratch.write_text(text, encoding="utf-8")
-    os.replace(scratch, path)

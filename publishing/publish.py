@@ -15,7 +15,7 @@ import stat
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -75,6 +75,24 @@ def publish_marts(
     _swap_link(published, target)
     _prune(published)
     return Published(published, version, rows)
+
+
+def published_weeks(published: Path, since: date | None = None) -> list[date]:
+    """The weeks (their Mondays) the published marts hold rows for, from the week of `since` on
+    (None: every week): each table's `week_end_date`, or `trade_date`, by calendar week."""
+    weeks: set[date] = set()
+    with duckdb.connect(str(published / PUBLISHED_DB), read_only=True) as con:
+        for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE column_name IN ('week_end_date', 'trade_date') ORDER BY ALL"
+        ).fetchall():
+            rows = con.execute(
+                f"SELECT DISTINCT date_trunc('week', {column})::DATE FROM {table} "
+                f"WHERE {column} >= date_trunc('week', ?::DATE)",
+                [since or date.min],
+            ).fetchall()
+            weeks.update(week for (week,) in rows)
+    return sorted(weeks)
 
 
 def clean_leftovers(published: Path) -> list[Path]:

@@ -7,6 +7,7 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
@@ -16,14 +17,16 @@ from ingestion.paths import SAMPLE_SNAPSHOT
 from ingestion.snapshot import Snapshot
 from ingestion.specs import SPECS, Call
 from orchestration.assets import MART_MODELS
-from orchestration.cli import RunReport, run_week
+from orchestration.cli import RunReport, project_instance, run_week
 from orchestration.resources import PipelineSettings
 from orchestration.scope import SINCE_TAG
 from orchestration.weeks import FIRST_WEEK
-from publishing.publish import PUBLISHED_DB
+from publishing.publish import PUBLISHED_DB, published_weeks
 from quality import MODEL_SUITES
 
 pytestmark = pytest.mark.e2e
+
+PUBLISHED_KEY = dg.AssetKey(["published", "marts"])
 
 
 def settings_for(root: Path, source: str | Path = "sample") -> PipelineSettings:
@@ -60,6 +63,16 @@ def check_metadata(report: RunReport, prefix: str) -> dict[str, object]:
         for c in report.checks
         if c.asset_check_key.name.startswith(prefix)
     }
+
+
+def published_partitions(run_id: str) -> set[str]:
+    """The partitions of the published marts that a run materialized."""
+    with project_instance() as instance:
+        records = instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+    events = [r.event_log_entry.dagster_event for r in records]
+    return {e.partition for e in events if e.asset_key == PUBLISHED_KEY}
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +178,17 @@ def test_the_marts_hold_the_partitions_weeks_and_no_earlier_one(published_db):
     )
 
 
+def test_after_a_full_build_the_instance_shows_every_published_week(first_run):
+    """The UI's partition status of the published marts is what BI can read: every week the
+    marts hold, materialized by the full build's run (its own partition and the weeks before)."""
+    root, report = first_run
+    weeks = {w.isoformat() for w in published_weeks(root / "published")}
+    assert len(weeks) == 513 and min(weeks) == FIRST_WEEK.isoformat()  # 2015-01-05..2025-01-20
+    with project_instance() as instance:
+        assert weeks <= instance.get_materialized_partitions(PUBLISHED_KEY)
+    assert published_partitions(report.run_id) == weeks
+
+
 def test_excess_return_is_against_csi_300_for_the_same_week(published_db):
     snap = Snapshot(SAMPLE_SNAPSHOT)
     window = snap.window
@@ -250,6 +274,10 @@ def test_rerunning_the_same_week_gives_identical_marts(sample_run, tmp_path):
     assert rerun.tags[SINCE_TAG] == since
     models = {k: m for k, m in check_metadata(rerun, "gx_").items() if k not in raw}
     assert {m["rows_since"] for m in models.values()} == {since}
+    # ... and the UI shows those weeks of the published marts materialized by this run.
+    assert published_partitions(rerun.run_id) == {
+        w.isoformat() for w in published_weeks(run_root / "published", date.fromisoformat(since))
+    }
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ and the per-host circuit breaker. See docs/live-mode.md.
 
 from __future__ import annotations
 
-import os
 import random
 import socket
 import time
@@ -17,6 +16,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
+
+from ingestion.settings import settings
 
 # Upstream host suffix -> (group, minimum seconds between two requests to one host). Budgets and
 # the breaker work per group; the first matching suffix wins.
@@ -150,11 +151,6 @@ def budget_keys(group: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((group, BUDGET_POOLS.get(group, group), "total")))
 
 
-def _pairs(text: str) -> dict[str, str]:
-    """`a=1,b=2` -> {"a": "1", "b": "2"}."""
-    return dict(item.split("=", 1) for item in text.replace(" ", "").split(",") if item)
-
-
 @dataclass(frozen=True)
 class NetConfig:
     timeout: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds when the caller sets none
@@ -178,31 +174,20 @@ class NetConfig:
     def from_env(
         cls, env: Mapping[str, str] | None = None, budgets: Mapping[str, int] | None = None, **kw
     ) -> NetConfig:
-        """Defaults, then SECTORPULSE_* variables (docs/live-mode.md), then keyword overrides."""
-        env = os.environ if env is None else env
-        values: dict[str, object] = {"budgets": dict(budgets or WEEKLY_BUDGETS)}
-        if "SECTORPULSE_HTTP_TIMEOUT" in env:
-            connect, read = env["SECTORPULSE_HTTP_TIMEOUT"].split(",")
-            values["timeout"] = (float(connect), float(read))
-        if "SECTORPULSE_THROTTLE" in env:
-            values["intervals"] = {
-                k: float(v) for k, v in _pairs(env["SECTORPULSE_THROTTLE"]).items()
-            }
-        if "SECTORPULSE_THROTTLE_SCALE" in env:
-            values["throttle_scale"] = float(env["SECTORPULSE_THROTTLE_SCALE"])
-        if "SECTORPULSE_BUDGET" in env:
-            merged = dict(values["budgets"])  # type: ignore[arg-type]
-            merged.update({k: int(v) for k, v in _pairs(env["SECTORPULSE_BUDGET"]).items()})
-            values["budgets"] = merged
-        if "SECTORPULSE_BREAKER_AFTER" in env:
-            values["breaker_after"] = int(env["SECTORPULSE_BREAKER_AFTER"])
-        if "SECTORPULSE_RETRY_ATTEMPTS" in env:
-            values["attempts"] = int(env["SECTORPULSE_RETRY_ATTEMPTS"])
-        if "SECTORPULSE_RETRY_BACKOFF" in env:
-            first, factor, cap = env["SECTORPULSE_RETRY_BACKOFF"].split(",")
-            values["backoff"] = (float(first), float(factor), float(cap))
-        if env.get("SECTORPULSE_UPSTREAM_REDIRECT"):
-            values["redirect"] = env["SECTORPULSE_UPSTREAM_REDIRECT"]
+        """Defaults, then the SECTORPULSE_* settings (ingestion/settings.py, docs/live-mode.md) read
+        from the environment, or from `env` alone when given, then keyword overrides."""
+        given = settings(env)
+        values = {
+            "timeout": given.http_timeout,
+            "intervals": dict(given.throttle),
+            "throttle_scale": given.throttle_scale,
+            # SECTORPULSE_BUDGET overrides the groups it names, over the run's budgets
+            "budgets": {**(budgets or WEEKLY_BUDGETS), **given.budget},
+            "breaker_after": given.breaker_after,
+            "attempts": given.retry_attempts,
+            "backoff": given.retry_backoff,
+            "redirect": given.upstream_redirect,
+        }
         return replace(cls(**values), **kw)  # type: ignore[arg-type]
 
 

@@ -16,10 +16,10 @@ import http.client
 import importlib
 import json
 import logging
-import os
 import sys
 import warnings
 from dataclasses import dataclass
+from functools import cache, partialmethod
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -41,9 +41,6 @@ from ingestion.snapshot import Provenance
 from ingestion.specs import LOCAL_FUNCTIONS, Call, DatasetSpec
 
 log = logging.getLogger("sectorpulse.live")
-
-# tqdm reads its switches when akshare first imports it: set this before that happens.
-os.environ.setdefault("TQDM_DISABLE", "1")
 
 
 class NoDataError(Exception):
@@ -67,11 +64,24 @@ class Outcome:
     sources: tuple[tuple[Call, pd.DataFrame], ...] = ()
 
 
+@cache
+def _quiet_progress_bars() -> None:
+    """Start every tqdm bar disabled, once per process: akshare draws one while it pages through
+    some answers (index_realtime_sw, index_analysis_daily_sw), which is noise in a run's log. The
+    same default TQDM_DISABLE=1 gives (tqdm's own `envwrap` is a partialmethod of `__init__` too),
+    without touching the environment this process and its children see. Code that passes
+    `disable=` itself still decides; akshare passes none."""
+    from tqdm import std
+
+    std.tqdm.__init__ = partialmethod(std.tqdm.__init__, disable=True)
+
+
 def resolve_function(name: str):
     """The callable behind a spec's function name, looked up at call time so tests can patch it."""
     if name in LOCAL_FUNCTIONS:
         module, attr = LOCAL_FUNCTIONS[name].split(":")
         return getattr(importlib.import_module(module), attr)
+    _quiet_progress_bars()
     import akshare
 
     return getattr(akshare, name)

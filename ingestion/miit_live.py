@@ -18,7 +18,6 @@ and a page's text is its main content block. Override the list with SECTORPULSE_
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -31,8 +30,8 @@ from bs4 import BeautifulSoup
 from ingestion import miit
 from ingestion.http import Net, NetConfig
 from ingestion.live import Caller
+from ingestion.settings import settings
 
-LIST_URL = "https://www.miit.gov.cn/gxsj/tjfx/rjy/index.html"  # 工信数据 > 统计分析 > 软件业
 # Titles of the releases the parser reads: monthly 软件业(经济)运行情况 and the annual 统计公报.
 RELEASE_TITLE = re.compile(r"软件业(经济)?运行情况|软件和信息技术服务业统计公报")
 DATE = re.compile(r"(20\d{2})[-年/.](\d{1,2})[-月/.](\d{1,2})")
@@ -87,7 +86,7 @@ def fetch_updates(
     """Read the releases (only those published after the newest curated figure unless `every`)
     and merge them into `curated`."""
     caller = Caller(net)
-    list_url = list_url or os.environ.get("SECTORPULSE_MIIT_LIST_URL", LIST_URL)
+    list_url = list_url or settings().miit_list_url
     latest = curated["published_date"].dropna().max() if len(curated) else None
     update = MiitUpdate(merged=curated, restatements=pd.DataFrame(columns=miit.RESTATEMENT_COLUMNS))
     flagged = []

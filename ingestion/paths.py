@@ -1,4 +1,4 @@
-"""Where things live in a checkout. Environment variables override the defaults (see .env.example)."""
+"""Where things live in a checkout. The settings (ingestion/settings.py) override the defaults."""
 
 from __future__ import annotations
 
@@ -6,22 +6,22 @@ import os
 import uuid
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = REPO_ROOT / "data"
+from ingestion.settings import DATA_DIR, REPO_ROOT, settings
+
 SAMPLE_SNAPSHOT = DATA_DIR / "sample"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 
 def duckdb_path() -> Path:
-    return Path(os.environ.get("SECTORPULSE_DUCKDB", DATA_DIR / "warehouse" / "sectorpulse.duckdb"))
+    return settings().duckdb
 
 
 def published_dir() -> Path:
-    return Path(os.environ.get("SECTORPULSE_PUBLISHED_DIR", DATA_DIR / "published"))
+    return settings().published_dir
 
 
 def gx_dir() -> Path:
-    return Path(os.environ.get("SECTORPULSE_GX_DIR", DATA_DIR / "gx"))
+    return settings().gx_dir
 
 
 def replace_text(path: Path, text: str, mode: int | None = None) -> None:

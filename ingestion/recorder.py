@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -43,7 +42,7 @@ from ingestion.live import (
     is_no_data,
     resolve_function,
 )
-from ingestion.paths import DATA_DIR
+from ingestion.settings import settings
 from ingestion.snapshot import SHANGHAI, Entry, Provenance, Snapshot
 from ingestion.specs import LOCAL_FUNCTIONS, SPECS, Call, DatasetSpec, RunWindow, fetch_order
 
@@ -82,7 +81,7 @@ EXTENDED_FROM_CLOSES = "extended from closes:"  # the note of a derived valuatio
 
 
 def default_store() -> Path:
-    return Path(os.environ.get("SECTORPULSE_STORE", DATA_DIR / "live"))
+    return settings().store
 
 
 # -- the trading calendar (akshare's bundled copy: no network) ---------------------------------
@@ -172,7 +171,9 @@ class Universe:
 
 
 def universe_from_env(default: str) -> Universe | None:
-    return Universe.parse(os.environ.get("SECTORPULSE_INDUSTRIES", default))
+    """SECTORPULSE_INDUSTRIES, else `default` (the weekly industries, or `all` for record)."""
+    industries = settings().industries
+    return Universe.parse(default if industries is None else industries)
 
 
 # -- serving calls -------------------------------------------------------------------------------

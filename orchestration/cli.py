@@ -221,12 +221,11 @@ def wait_for_dagster_runs(warehouse: Path, wait: float, waiting: Callable[[str],
 def dagster_home() -> Path:
     """The project's Dagster instance, the one `make dev` shows: $DAGSTER_HOME, else
     data/dagster_home, set up from orchestration/dagster.yaml on first use (as `make` does)."""
-    import os
     import shutil
 
-    from ingestion.paths import DATA_DIR
+    from ingestion.settings import settings
 
-    home = Path(os.environ.get("DAGSTER_HOME") or DATA_DIR / "dagster_home")
+    home = settings().dagster_home
     config = home / "dagster.yaml"
     if not config.exists():
         home.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,7 @@
-"""Run settings, from the environment (see .env.example), resolved when a run starts."""
+"""Run settings, from the settings (ingestion/settings.py), resolved when a run starts."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +9,7 @@ from pydantic import PrivateAttr
 
 from ingestion import paths
 from ingestion.fetcher import Fetcher, make_fetcher
+from ingestion.settings import settings
 
 
 class PipelineSettings(dg.ConfigurableResource):
@@ -39,7 +39,7 @@ class PipelineSettings(dg.ConfigurableResource):
         )
 
     def resolved_source(self) -> str:
-        return self.source or os.environ.get("SECTORPULSE_SOURCE", "sample")
+        return self.source or settings().source
 
     def fetcher(self) -> Fetcher:
         if self._fetcher is None:

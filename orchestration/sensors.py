@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import requests
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from ingestion.settings import default, env_name, settings
+
 if TYPE_CHECKING:
     from dagster._utils.error import SerializableErrorInfo
 
-WEBHOOK_ENV = "SECTORPULSE_ALERT_WEBHOOK"  # unset: the sensor sends nothing
-WEBSERVER_ENV = "SECTORPULSE_WEBSERVER_URL"  # the base of the run link in the message
-DEFAULT_WEBSERVER = "http://127.0.0.1:3000"  # `make dev`
+WEBHOOK_ENV = env_name("alert_webhook")  # unset: the sensor sends nothing
+WEBSERVER_ENV = env_name("webserver_url")  # the base of the run link in the message
+DEFAULT_WEBSERVER = default("webserver_url")  # `make dev`
 PARTITION_TAG = "dagster/partition"
 
 
@@ -77,10 +78,11 @@ def post_alert(url: str, message: dict[str, Any]) -> None:
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext) -> dg.SkipReason | None:
-    url = os.environ.get(WEBHOOK_ENV, "").strip()
+    current = settings()
+    url = current.alert_webhook
     if not url:
         return dg.SkipReason(f"{WEBHOOK_ENV} is not set: no alert sent")
-    message = failure_message(context, os.environ.get(WEBSERVER_ENV, DEFAULT_WEBSERVER))
+    message = failure_message(context, current.webserver_url)
     post_alert(url, message)
     context.log.info(f"alert sent for run {context.dagster_run.run_id}")
     return None

@@ -5,22 +5,22 @@ A week runs Monday–Sunday in Asia/Shanghai and is keyed by its Monday.
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 
+from ingestion.settings import BadSetting, env_name, settings
+
 TIMEZONE = "Asia/Shanghai"
-FIRST_WEEK_ENV = "SECTORPULSE_FIRST_WEEK"
-DEFAULT_FIRST_WEEK = date(2015, 1, 5)
+FIRST_WEEK_ENV = env_name("first_week")  # SECTORPULSE_FIRST_WEEK
 
 
 def first_week() -> date:
     """The Monday of the first weekly partition: the marts hold no earlier week (dbt var
-    `first_week`). Set by SECTORPULSE_FIRST_WEEK, any day of that week; read once, at import."""
-    text = os.environ.get(FIRST_WEEK_ENV, "").strip()
+    `first_week`). Set by SECTORPULSE_FIRST_WEEK, any day of that week; read once, at import.
+    A bad setting (this one or another) stops the process with its one-line message."""
     try:
-        day = date.fromisoformat(text) if text else DEFAULT_FIRST_WEEK
-    except ValueError:
-        raise SystemExit(f"{FIRST_WEEK_ENV}={text!r} is not a date; use YYYY-MM-DD") from None
+        day = settings().first_week
+    except BadSetting as error:
+        raise SystemExit(str(error)) from None
     return day - timedelta(days=day.weekday())
 
 

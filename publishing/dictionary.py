@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -40,8 +39,9 @@ def generate_dbt_docs(warehouse: Path, site: Path) -> DbtDocs:
     The catalog is read from the warehouse, so this needs the warehouse's lock: run it when no
     pipeline run is writing.
     """
-    # A subprocess, so dbt's DuckDB connection (read-write) is closed when it returns.
-    env = os.environ | {"SECTORPULSE_DUCKDB": str(warehouse.resolve())}  # read by profiles.yml
+    # A subprocess, so dbt's DuckDB connection (read-write) is closed when it returns. The
+    # warehouse goes in as the `warehouse` var profiles.yml reads, as a pipeline run passes it.
+    warehouse_var = json.dumps({"warehouse": str(warehouse.resolve())})
     with tempfile.TemporaryDirectory() as tmp:
         result = subprocess.run(
             [
@@ -57,8 +57,9 @@ def generate_dbt_docs(warehouse: Path, site: Path) -> DbtDocs:
                 tmp,
                 "--log-path",
                 str(Path(tmp) / "logs"),
+                "--vars",
+                warehouse_var,
             ],
-            env=env,
             capture_output=True,
             text=True,
         )

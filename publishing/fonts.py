@@ -7,12 +7,13 @@ a Japanese face of a collection); SECTORPULSE_CJK_FONT points at another font fi
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
+
+from ingestion.settings import settings
 
 CANDIDATES = (
     Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),  # fonts-wqy-microhei
@@ -29,8 +30,8 @@ def missing_glyphs(path: Path, text: str = REQUIRED_GLYPHS) -> str:
 
 
 def font_path() -> Path:
-    override = os.environ.get("SECTORPULSE_CJK_FONT")
-    paths = [Path(override)] if override else list(CANDIDATES)
+    override = settings().cjk_font
+    paths = [override] if override else list(CANDIDATES)
     for path in paths:
         if path.is_file():
             return path

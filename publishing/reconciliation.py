@@ -9,13 +9,12 @@ comparison happen in dbt (stg_analyst__published_figures, rpt_reconciliation).
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from ingestion import paths
+from ingestion.settings import settings
 from ingestion.snapshot import Fetched
 from ingestion.specs import Call, DatasetSpec
 from ingestion.warehouse import LoadResult, load_raw
@@ -40,7 +39,7 @@ SPEC = DatasetSpec(
 
 
 def figures_dir() -> Path:
-    return Path(os.environ.get("SECTORPULSE_PUBLISHED_FIGURES", paths.DATA_DIR / "reconciliation"))
+    return settings().published_figures
 
 
 def read_figures(path: Path) -> Fetched:

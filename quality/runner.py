@@ -13,7 +13,6 @@ instead of value by value; GX's fingerprint of each batch is off.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -54,8 +53,6 @@ _default_context: AbstractDataContext | None = None
 
 
 def _import_gx() -> Any:
-    # GX Core 1.24 sends no usage statistics, but keep the switch off for any version that does.
-    os.environ["GX_ANALYTICS_ENABLED"] = "false"
     import great_expectations as gx
     from great_expectations.execution_engine import pandas_execution_engine
 
@@ -76,6 +73,8 @@ def new_context() -> AbstractDataContext:
 
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        # The context's own switch, not the GX_ANALYTICS_ENABLED variable: GX Core 1.24 has no
+        # usage-statistics client at all, and this keeps one off in any version that brings it back.
         analytics_enabled=False,
         progress_bars=ProgressBarsConfig(globally=False),
     )

@@ -15,9 +15,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-os.environ.setdefault("TQDM_DISABLE", "1")
 # The CLI runs in the project's Dagster instance (data/dagster_home by default): tests get their
 # own, so they never write into the one `make dev` shows.
 os.environ["DAGSTER_HOME"] = tempfile.mkdtemp(prefix="sectorpulse-test-dagster-")

@@ -12,7 +12,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -25,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
+from conftest import free_port
 from dagster._core.definitions.freshness import FreshnessState
 from dagster._core.definitions.freshness_evaluator import CronFreshnessPolicyEvaluator
 from dagster._core.loader import LoadingContextForTest
@@ -240,12 +240,6 @@ def user_exists(name: str) -> bool:
     except KeyError:
         return False
     return True
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ def test_publish_waits_for_the_lock_then_checks_the_state(tmp_path):
         "SECTORPULSE_PUBLISHED_DIR": str(tmp_path / "published"),
         "SECTORPULSE_GX_DIR": str(tmp_path / "gx"),
     }
-    holder = start_holder(tmp_path / "w.duckdb", 10)  # longer than the CLI takes to start
+    holder = start_holder(tmp_path / "w.duckdb", 5)  # longer than the CLI takes to start (<1 s)
     waited = subprocess.run(
         [SECTORPULSE, "publish", "--wait", "30"], env=env, capture_output=True, text=True
     )

@@ -4,6 +4,11 @@ Percentages are fractions here (0.0123 = 1.23%). The suites name the columns the
 carry more. A suite holds on a model's whole history (known upstream gaps are tolerated, see
 HISTORY_TOLERANCE) and checks the latest week strictly; for big models the caller may pass just the
 new batch.
+
+One copy of each check (docs/data-quality.md): a model's unique key and its relationships to the
+SW L1 seed are dbt data tests, and the marts' required columns are `not_null` constraints of
+their dbt contracts, so the suites do not repeat them; value checks (not null on staging, ranges,
+sets, regexes) are here only, on the rows the run rebuilt, with example rows.
 """
 
 from __future__ import annotations
@@ -197,7 +202,6 @@ MODEL_SUITE_DEFS: dict[str, SuiteDef] = {
                     ["index_code", "trade_date", "open", "high", "low", "close", "volume", "amount"]
                 ),
                 *not_null(["index_code", "trade_date", "close"]),
-                *unique_key(["index_code", "trade_date"]),
                 matches("index_code", SIX_DIGITS),
                 *positive(["close"]),
                 *ohlc_order("open", "high", "low", "close", tolerant=True),
@@ -222,7 +226,6 @@ MODEL_SUITE_DEFS: dict[str, SuiteDef] = {
                     ]
                 ),
                 *not_null(["symbol", "trade_date", "close"]),
-                *unique_key(["symbol", "trade_date"]),
                 matches("symbol", SIX_DIGITS),
                 *positive(["close"]),
                 *ohlc_order("open", "high", "low", "close"),
@@ -237,7 +240,6 @@ MODEL_SUITE_DEFS: dict[str, SuiteDef] = {
             [
                 *columns_exist(["period_type", "period_end", "metric", "segment", "share", "yoy"]),
                 *not_null(["period_type", "period_end", "metric", "segment"]),
-                *unique_key(["period_type", "period_end", "metric", "segment"]),
                 between("share", 0, 1),
                 between("yoy", -1, 1),
             ],
@@ -257,16 +259,6 @@ MODEL_SUITE_DEFS: dict[str, SuiteDef] = {
                         "n_in_level",
                         "benchmark_return",
                         "excess_return",
-                    ]
-                ),
-                *not_null(
-                    [
-                        "week_end_date",
-                        "sw_level",
-                        "index_code",
-                        "weekly_return",
-                        "rank_in_level",
-                        "n_in_level",
                     ]
                 ),
                 *unique_key(["week_end_date", "sw_level", "index_code"]),
@@ -303,9 +295,6 @@ MODEL_SUITE_DEFS: dict[str, SuiteDef] = {
                         *(f"n_obs_{y}y" for y in PERCENTILE_YEARS),
                     ]
                 ),
-                *not_null(["trade_date", "index_code", "pe_method"]),
-                *unique_key(["index_code", "pe_method", "trade_date"]),
-                in_set("index_code", SW_L1_CODES),
                 in_set("pe_method", PE_METHODS),
                 # SW's own 市盈率 includes loss makers and may be negative; ours excludes them.
                 *positive(
@@ -334,10 +323,7 @@ MODEL_SUITE_DEFS: dict[str, SuiteDef] = {
                         "status",
                     ]
                 ),
-                *not_null(["week_end_date", "symbol", "l1_index_code", "status"]),
-                *unique_key(["week_end_date", "symbol"]),
                 matches("symbol", SIX_DIGITS),
-                in_set("l1_index_code", SW_L1_CODES),
                 in_set("status", STOCK_STATUSES),
                 # A listing's first week has no return (status new_listing); every other week
                 # is checked, a listing's second week included (the mart does not mark it).
@@ -352,7 +338,6 @@ MODEL_SUITE_DEFS: dict[str, SuiteDef] = {
                 *columns_exist(
                     ["week_end_date", "index_code", "side", "position", "weekly_return"]
                 ),
-                *not_null(["side"]),
                 in_set("side", MOVER_SIDES),
                 in_set("index_code", SW_L1_CODES),
                 between("position", 1),
@@ -390,11 +375,6 @@ MODEL_SUITE_DEFS: dict[str, SuiteDef] = {
                         *BRIEF_PERCENTILES,
                     ]
                 ),
-                *not_null(
-                    ["week_end_date", "index_code", "weekly_return", "rank_in_level", "n_in_level"]
-                ),
-                *unique_key(["week_end_date", "index_code"]),
-                in_set("index_code", SW_L1_CODES),
                 _WEEKLY_RETURN,
                 _within_any_limit("weekly_return"),
                 between("rank_in_level", 1),
